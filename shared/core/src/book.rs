@@ -1,0 +1,290 @@
+//! A book: reference data (security master, prices, models, substitutes) and accounts,
+//! as read from the documented JSON format (docs/BOOK-FORMAT.md), validated and indexed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::account::Account;
+use crate::model::{decimal_f64, ModelError, ModelPortfolio};
+use crate::security::{Price, Security};
+
+/// The reference file of a book, as written by users and by the generator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReferenceFile {
+    /// The date the proposed trades would execute; drives holding periods and wash windows.
+    pub trade_date: NaiveDate,
+    pub securities: Vec<Security>,
+    pub prices: Vec<Price>,
+    pub models: Vec<ModelPortfolio>,
+    /// Tax-loss-harvest substitutes per security, in order of preference. A substitute keeps
+    /// the exposure but must not be substantially identical (different wash-sale group).
+    #[serde(default)]
+    pub substitutes: BTreeMap<String, Vec<String>>,
+}
+
+/// A problem with the input, located precisely enough for a person to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "code", content = "message", rename_all = "snake_case")]
+pub enum BookError {
+    #[error("line {line}: malformed JSON: {message}")]
+    MalformedJson { line: usize, message: String },
+    #[error("account {account}: unknown model {model}")]
+    UnknownModel { account: String, model: String },
+    #[error("account {account}: {reason}")]
+    InvalidModel { account: String, reason: String },
+    #[error("account {account}: position in unknown security {security}")]
+    UnknownSecurity { account: String, security: String },
+    #[error("account {account}: no price for {security}")]
+    MissingPrice { account: String, security: String },
+    #[error("account {account}: {security} lot {lot} has non-positive quantity {quantity}")]
+    NonPositiveQuantity { account: String, security: String, lot: usize, quantity: Decimal },
+    #[error("account {account}: {security} lot {lot} has negative cost basis {basis}")]
+    NegativeBasis { account: String, security: String, lot: usize, basis: Decimal },
+    #[error("account {account}: {field} is negative ({value})")]
+    NegativeAmount { account: String, field: &'static str, value: Decimal },
+    #[error("account {account}: {security} appears in more than one position")]
+    DuplicatePosition { account: String, security: String },
+    #[error("account {account}: restriction on unknown security {security}")]
+    UnknownRestrictedSecurity { account: String, security: String },
+    #[error("reference: {0}")]
+    Reference(String),
+}
+
+impl BookError {
+    /// Stable machine-readable code, e.g. `missing_price`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BookError::MalformedJson { .. } => "malformed_json",
+            BookError::UnknownModel { .. } => "unknown_model",
+            BookError::InvalidModel { .. } => "invalid_model",
+            BookError::UnknownSecurity { .. } => "unknown_security",
+            BookError::MissingPrice { .. } => "missing_price",
+            BookError::NonPositiveQuantity { .. } => "non_positive_quantity",
+            BookError::NegativeBasis { .. } => "negative_basis",
+            BookError::NegativeAmount { .. } => "negative_amount",
+            BookError::DuplicatePosition { .. } => "duplicate_position",
+            BookError::UnknownRestrictedSecurity { .. } => "unknown_restricted_security",
+            BookError::Reference(_) => "reference",
+        }
+    }
+}
+
+/// Dense index of a security in [`Reference`].
+pub type SecIdx = u32;
+
+/// A model compiled against the security master, ready for the engine.
+#[derive(Debug, Clone)]
+pub struct CompiledModel {
+    pub id: String,
+    /// (security, target weight) with weights as optimizer scores.
+    pub targets: Vec<(SecIdx, f64)>,
+    pub cash_weight: f64,
+    pub band_absolute: f64,
+    pub band_relative: f64,
+    pub min_trade: Decimal,
+    pub min_trade_f64: f64,
+}
+
+/// Reference data indexed for fast lookups; shared read-only by every worker.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub trade_date: NaiveDate,
+    securities: Vec<Security>,
+    index: HashMap<String, SecIdx>,
+    prices: Vec<Option<Decimal>>,
+    prices_f64: Vec<f64>,
+    price_as_of: Vec<Option<DateTime<Utc>>>,
+    wash_groups: Vec<u32>,
+    substitutes: Vec<Vec<SecIdx>>,
+    models: HashMap<String, Result<Arc<CompiledModel>, String>>,
+}
+
+impl Reference {
+    /// Indexes a reference file. Problems (bad prices, invalid models, unknown substitutes)
+    /// are returned beside it: a bad model only stops the accounts that use it.
+    pub fn build(file: ReferenceFile) -> (Reference, Vec<BookError>) {
+        let mut problems = Vec::new();
+        let mut index = HashMap::with_capacity(file.securities.len());
+        let mut securities = Vec::with_capacity(file.securities.len());
+        for s in file.securities {
+            if index.contains_key(&s.id) {
+                problems.push(BookError::Reference(format!("security {} listed twice; first kept", s.id)));
+                continue;
+            }
+            index.insert(s.id.clone(), securities.len() as SecIdx);
+            securities.push(s);
+        }
+        let n = securities.len();
+        let mut prices = vec![None; n];
+        let mut price_as_of = vec![None; n];
+        for p in file.prices {
+            match index.get(&p.security) {
+                None => problems.push(BookError::Reference(format!("price for unknown security {}", p.security))),
+                Some(_) if p.price <= Decimal::ZERO => problems.push(BookError::Reference(format!(
+                    "price {} for {} is not positive; security treated as unpriced",
+                    p.price, p.security
+                ))),
+                Some(&i) => {
+                    prices[i as usize] = Some(p.price);
+                    price_as_of[i as usize] = Some(p.as_of);
+                }
+            }
+        }
+        let prices_f64 = prices.iter().map(|p| p.map(decimal_f64).unwrap_or(0.0)).collect();
+        let mut group_ids: HashMap<&str, u32> = HashMap::new();
+        let wash_groups = securities
+            .iter()
+            .map(|s| {
+                let next = group_ids.len() as u32;
+                *group_ids.entry(s.wash_group()).or_insert(next)
+            })
+            .collect();
+        let mut substitutes = vec![Vec::new(); n];
+        for (sec, subs) in &file.substitutes {
+            let Some(&i) = index.get(sec) else {
+                problems.push(BookError::Reference(format!("substitutes listed for unknown security {sec}")));
+                continue;
+            };
+            for sub in subs {
+                match index.get(sub) {
+                    Some(&j) => substitutes[i as usize].push(j),
+                    None => problems.push(BookError::Reference(format!("substitute {sub} of {sec} is not a known security"))),
+                }
+            }
+        }
+        let by_id: HashMap<String, ModelPortfolio> = file.models.iter().map(|m| (m.id.clone(), m.clone())).collect();
+        let mut models = HashMap::with_capacity(file.models.len());
+        for m in &file.models {
+            let compiled = m.flatten(&by_id).and_then(|flat| {
+                let mut targets = Vec::with_capacity(flat.targets.len());
+                for (sec, w) in &flat.targets {
+                    let &i = index
+                        .get(sec)
+                        .ok_or_else(|| ModelError::UnknownSecurity { model: m.id.clone(), security: sec.clone() })?;
+                    targets.push((i, decimal_f64(*w)));
+                }
+                Ok(Arc::new(CompiledModel {
+                    id: m.id.clone(),
+                    targets,
+                    cash_weight: decimal_f64(flat.cash_weight),
+                    band_absolute: decimal_f64(flat.bands.absolute),
+                    band_relative: decimal_f64(flat.bands.relative),
+                    min_trade: flat.min_trade,
+                    min_trade_f64: decimal_f64(flat.min_trade),
+                }))
+            });
+            if let Err(e) = &compiled {
+                problems.push(BookError::Reference(e.to_string()));
+            }
+            models.insert(m.id.clone(), compiled.map_err(|e| e.to_string()));
+        }
+        let reference = Reference {
+            trade_date: file.trade_date,
+            securities,
+            index,
+            prices,
+            prices_f64,
+            price_as_of,
+            wash_groups,
+            substitutes,
+            models,
+        };
+        (reference, problems)
+    }
+
+    pub fn security_index(&self, id: &str) -> Option<SecIdx> {
+        self.index.get(id).copied()
+    }
+    pub fn security(&self, i: SecIdx) -> &Security {
+        &self.securities[i as usize]
+    }
+    pub fn securities(&self) -> &[Security] {
+        &self.securities
+    }
+    pub fn price(&self, i: SecIdx) -> Option<Decimal> {
+        self.prices[i as usize]
+    }
+    pub fn price_f64(&self, i: SecIdx) -> f64 {
+        self.prices_f64[i as usize]
+    }
+    pub fn price_as_of(&self, i: SecIdx) -> Option<DateTime<Utc>> {
+        self.price_as_of[i as usize]
+    }
+    pub fn wash_group(&self, i: SecIdx) -> u32 {
+        self.wash_groups[i as usize]
+    }
+    pub fn substitutes(&self, i: SecIdx) -> &[SecIdx] {
+        &self.substitutes[i as usize]
+    }
+    pub fn model(&self, id: &str) -> Option<&Result<Arc<CompiledModel>, String>> {
+        self.models.get(id)
+    }
+
+    /// Checks an account against the reference data; every problem found is returned.
+    pub fn validate_account(&self, a: &Account) -> Vec<BookError> {
+        let mut errs = Vec::new();
+        let acct = || a.id.clone();
+        match self.models.get(&a.model) {
+            None => errs.push(BookError::UnknownModel { account: acct(), model: a.model.clone() }),
+            Some(Err(reason)) => errs.push(BookError::InvalidModel { account: acct(), reason: reason.clone() }),
+            Some(Ok(m)) => {
+                for &(i, _) in &m.targets {
+                    if self.prices[i as usize].is_none() {
+                        errs.push(BookError::MissingPrice { account: acct(), security: self.securities[i as usize].id.clone() });
+                    }
+                }
+            }
+        }
+        for (field, value) in [("cash", a.cash), ("cash_reserve", a.cash_reserve), ("withdrawal", a.withdrawal)] {
+            if value.is_sign_negative() && !value.is_zero() {
+                errs.push(BookError::NegativeAmount { account: acct(), field, value });
+            }
+        }
+        let mut seen = std::collections::HashSet::with_capacity(a.positions.len());
+        for p in &a.positions {
+            if !seen.insert(p.security.as_str()) {
+                errs.push(BookError::DuplicatePosition { account: acct(), security: p.security.clone() });
+            }
+            match self.index.get(&p.security) {
+                None => errs.push(BookError::UnknownSecurity { account: acct(), security: p.security.clone() }),
+                Some(&i) if self.prices[i as usize].is_none() => {
+                    errs.push(BookError::MissingPrice { account: acct(), security: p.security.clone() })
+                }
+                Some(_) => {}
+            }
+            for (k, lot) in p.lots.iter().enumerate() {
+                if lot.quantity <= Decimal::ZERO {
+                    errs.push(BookError::NonPositiveQuantity {
+                        account: acct(),
+                        security: p.security.clone(),
+                        lot: k + 1,
+                        quantity: lot.quantity,
+                    });
+                }
+                if lot.cost_basis.is_sign_negative() && !lot.cost_basis.is_zero() {
+                    errs.push(BookError::NegativeBasis {
+                        account: acct(),
+                        security: p.security.clone(),
+                        lot: k + 1,
+                        basis: lot.cost_basis,
+                    });
+                }
+            }
+        }
+        for r in &a.restrictions {
+            if !self.index.contains_key(&r.security) {
+                errs.push(BookError::UnknownRestrictedSecurity { account: acct(), security: r.security.clone() });
+            }
+        }
+        errs
+    }
+}
+
+/// Parses one line of an accounts JSON-lines file (1-based `line` for messages).
+pub fn parse_account_line(line: usize, text: &str) -> Result<Account, BookError> {
+    serde_json::from_str(text).map_err(|e| BookError::MalformedJson { line, message: e.to_string() })
+}

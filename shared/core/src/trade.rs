@@ -1,0 +1,117 @@
+//! Proposed trades: what to buy or sell, why, and which tax lots a sale relieves.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Buy => "buy",
+            Side::Sell => "sell",
+        }
+    }
+}
+
+/// Why a trade exists. Every proposed trade carries exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TradeReason {
+    /// Brings a holding back toward its model weight.
+    Drift,
+    /// Raises cash for a withdrawal, the cash target or the reserve.
+    CashRaise,
+    /// Invests cash above the model's cash target.
+    CashDeploy,
+    /// Realizes a loss for tax purposes.
+    TaxLossHarvest,
+    /// Buys the substitute that keeps the exposure of a harvested security.
+    HarvestReplacement,
+    /// Sells a holding that is not in the model (policy: sell).
+    OffModel,
+    /// Sells a holding the account must not hold.
+    Restricted,
+}
+
+impl TradeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TradeReason::Drift => "drift",
+            TradeReason::CashRaise => "cash_raise",
+            TradeReason::CashDeploy => "cash_deploy",
+            TradeReason::TaxLossHarvest => "tax_loss_harvest",
+            TradeReason::HarvestReplacement => "harvest_replacement",
+            TradeReason::OffModel => "off_model",
+            TradeReason::Restricted => "restricted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Term {
+    ShortTerm,
+    LongTerm,
+}
+
+impl Term {
+    /// Long-term when sold after the one-year anniversary of the acquisition date.
+    pub fn of_sale(acquired: NaiveDate, trade_date: NaiveDate) -> Term {
+        match acquired.checked_add_months(chrono::Months::new(12)) {
+            Some(anniversary) if trade_date > anniversary => Term::LongTerm,
+            _ => Term::ShortTerm,
+        }
+    }
+}
+
+/// The part of one tax lot a sale consumes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LotRelief {
+    pub lot_id: String,
+    pub acquired: NaiveDate,
+    pub quantity: Decimal,
+    /// Cost basis per share.
+    pub cost_basis: Decimal,
+    pub proceeds: Decimal,
+    pub gain: Decimal,
+    pub term: Term,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProposedTrade {
+    pub account: String,
+    pub security: String,
+    pub side: Side,
+    pub quantity: Decimal,
+    /// Reference price used for the estimate.
+    pub price: Decimal,
+    /// Estimated notional: quantity × price.
+    pub amount: Decimal,
+    pub reason: TradeReason,
+    /// Lots relieved by a sale, in relief order; empty for buys.
+    pub lots: Vec<LotRelief>,
+    pub short_term_gain: Decimal,
+    pub long_term_gain: Decimal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_sale_on_the_anniversary_is_still_short_term() {
+        assert_eq!(Term::of_sale(d("2025-03-15"), d("2026-03-15")), Term::ShortTerm);
+        assert_eq!(Term::of_sale(d("2025-03-15"), d("2026-03-16")), Term::LongTerm);
+    }
+}

@@ -1,0 +1,1 @@
+//! The embedded default: rebalance a whole book in-process.
