@@ -167,6 +167,8 @@ impl Reference {
                         .ok_or_else(|| ModelError::UnknownSecurity { model: m.id.clone(), security: sec.clone() })?;
                     targets.push((i, decimal_f64(*w)));
                 }
+                // Sorted by index so the engine can binary-search a holding's target.
+                targets.sort_unstable_by_key(|t| t.0);
                 Ok(Arc::new(CompiledModel {
                     id: m.id.clone(),
                     targets,
@@ -222,6 +224,13 @@ impl Reference {
     }
     pub fn model(&self, id: &str) -> Option<&Result<Arc<CompiledModel>, String>> {
         self.models.get(id)
+    }
+    /// The compiled model, when it exists and is valid.
+    pub fn valid_model(&self, id: &str) -> Option<&CompiledModel> {
+        match self.models.get(id) {
+            Some(Ok(m)) => Some(m),
+            _ => None,
+        }
     }
 
     /// Checks an account against the reference data; every problem found is returned.

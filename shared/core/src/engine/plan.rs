@@ -1,5 +1,1147 @@
-//! Placeholder while the planner is written.
+//! The planner: values an account, decides dollars to sell per tax lot and to buy per
+//! holding, then turns those dollars into whole-share (or fractional) decimal trades.
+//!
+//! Planning works in `f64` dollars (scores, never booked); every quantity and amount that
+//! leaves this module is a `Decimal` produced by [`to_quantity`], the one place where an
+//! `f64` becomes a decimal.
+
+use chrono::{Days, Months, NaiveDate};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
 use super::*;
-pub(super) fn run(_reference: &Reference, account: &Account, _options: &RebalanceOptions) -> AccountResult {
-    AccountResult::empty(account, AccountOutcome::NoTradesNeeded)
+use crate::account::{LotMethod, OffModelPolicy, RestrictionKind, TaxLot};
+use crate::book::{CompiledModel, SecIdx};
+use crate::trade::{LotRelief, Side, Term, TradeReason};
+
+/// Days either side of a loss sale in which a purchase makes it a wash sale (IRC §1091).
+const WASH_WINDOW_DAYS: u64 = 30;
+/// Dollars are compared with this slack so float noise never creates a trade.
+const EPS: f64 = 1e-6;
+/// Drift weight a sale must recover per dollar, at most: selling an overweight dollar and
+/// buying an underweight one removes two dollars of L1 drift.
+const DRIFT_PER_DOLLAR_MOVED: f64 = 2.0;
+
+fn f(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+/// The one audited conversion from a planned `f64` quantity to a tradable decimal
+/// quantity: rounded toward zero (or away from zero when `up`) at `scale` places.
+/// A tiny nudge absorbs float noise so that "exactly 3 shares" never becomes 2.
+fn to_quantity(q: f64, scale: u32, up: bool) -> Decimal {
+    if !q.is_finite() || q <= 0.0 {
+        return Decimal::ZERO;
+    }
+    let nudged = if up { q - 1e-7 } else { q + 1e-7 };
+    let strategy = if up { RoundingStrategy::AwayFromZero } else { RoundingStrategy::ToZero };
+    Decimal::from_f64_retain(nudged)
+        .map(|d| d.round_dp_with_strategy(scale, strategy))
+        .unwrap_or(Decimal::ZERO)
+        .max(Decimal::ZERO)
+}
+
+/// One held security inside a slot.
+struct Member {
+    sec: SecIdx,
+    pos: usize,
+    slot: usize,
+    price: Decimal,
+    price_f: f64,
+    value: f64,
+    scale: u32,
+    can_sell: bool,
+    do_not_hold: bool,
+    /// Round the sale up rather than down (cash that must be raised).
+    round_up: bool,
+}
+
+/// A model target (or an off-model holding): the unit that has a weight and a drift.
+struct Slot {
+    primary: SecIdx,
+    target: f64,
+    value: f64,
+    members: std::ops::Range<usize>,
+    lots: std::ops::Range<usize>,
+    /// Security bought for this slot: the primary, or a substitute when it cannot be bought.
+    vehicle: Option<SecIdx>,
+    forced: Option<TradeReason>,
+    out_of_band: bool,
+    /// Goal for tolerance mode (target or band edge), in dollars.
+    goal: f64,
+    buy: f64,
+    /// Dollars this slot may absorb in all (its demand); the leftover-cash sweep stays within it.
+    buy_cap: f64,
+    raised: bool,
+}
+
+struct Lot {
+    member: usize,
+    lot: usize,
+    dollars: f64,
+    /// Estimated tax per dollar of proceeds (negative for a loss in a taxable account).
+    tax: f64,
+    /// Realized gain per dollar of proceeds.
+    gain: f64,
+    short_term_gain: bool,
+    /// May this lot be sold at all (do-not-sell, wash sale on a loss)?
+    sellable: bool,
+    take: f64,
+    rank: u32,
+}
+
+/// A piece of one slot's sell sequence with one marginal cost per dollar.
+#[derive(Clone, Copy)]
+struct Segment {
+    slot: usize,
+    start: f64,
+    end: f64,
+    key: f64,
+    /// 0: trim to the tolerance goal, 1: toward target, 2: past target.
+    class: u8,
+    gain: f64,
+}
+
+struct Ctx<'a> {
+    r: &'a Reference,
+    a: &'a Account,
+    o: &'a RebalanceOptions,
+    taxable: bool,
+    lambda: f64,
+    min_trade: Decimal,
+    min_trade_f: f64,
+    members: Vec<Member>,
+    slots: Vec<Slot>,
+    lots: Vec<Lot>,
+    cash_f: f64,
+    /// Total value in the model base (cash + model slots + off-model holdings sold by policy).
+    total: f64,
+    /// Cash that must stay uninvested: cash weight of the investable base + reserve + withdrawal.
+    cash_target: f64,
+    cash_band: f64,
+    /// Wash groups with a loss sale / a purchase within the window before the trade date.
+    loss_sold_groups: Vec<u32>,
+    bought_groups: Vec<u32>,
+    exceptions: Vec<EngineException>,
+    next_rank: u32,
+}
+
+pub(super) fn run(r: &Reference, a: &Account, o: &RebalanceOptions) -> AccountResult {
+    let Some(model) = r.valid_model(&a.model) else {
+        // validate_account has already rejected unknown or invalid models.
+        return AccountResult::empty(a, AccountOutcome::Invalid);
+    };
+    let mut ctx = Ctx::new(r, a, o, model);
+    let values: Vec<f64> = ctx.slots.iter().map(|s| s.value).collect();
+    let before = ctx.drift(&values, ctx.cash_f);
+    match o.mode {
+        Mode::Full => ctx.plan_full(),
+        Mode::Tolerance => ctx.plan_tolerance(),
+        Mode::BuyOnly => ctx.plan_buys(),
+        Mode::RaiseCash => ctx.plan_raise_cash(),
+        Mode::TaxLossHarvest => return ctx.harvest(before),
+    }
+    let trades = ctx.realize();
+    ctx.finish(trades, before)
+}
+
+impl<'a> Ctx<'a> {
+    fn new(r: &'a Reference, a: &'a Account, o: &'a RebalanceOptions, model: &'a CompiledModel) -> Self {
+        let taxable = a.account_type.is_taxable();
+        let trade_date = r.trade_date;
+        let window_start = trade_date.checked_sub_days(Days::new(WASH_WINDOW_DAYS)).unwrap_or(NaiveDate::MIN);
+        let mut loss_sold_groups = Vec::new();
+        let mut bought_groups = Vec::new();
+        if taxable {
+            for t in &a.recent_trades {
+                if t.trade_date < window_start || t.trade_date > trade_date {
+                    continue;
+                }
+                let Some(i) = r.security_index(&t.security) else { continue };
+                let g = r.wash_group(i);
+                match t.side {
+                    Side::Sell if t.realized_gain < Decimal::ZERO => loss_sold_groups.push(g),
+                    Side::Buy => bought_groups.push(g),
+                    Side::Sell => {}
+                }
+            }
+            for p in &a.positions {
+                if p.lots.iter().any(|l| l.acquired >= window_start) {
+                    if let Some(i) = r.security_index(&p.security) {
+                        bought_groups.push(r.wash_group(i));
+                    }
+                }
+            }
+        }
+
+        // Slots: one per model target, then one per held security that is neither a model
+        // security nor a held substitute of one.
+        let mut slots: Vec<Slot> = model
+            .targets
+            .iter()
+            .map(|&(sec, w)| Slot {
+                primary: sec,
+                target: w,
+                value: 0.0,
+                members: 0..0,
+                lots: 0..0,
+                vehicle: None,
+                forced: None,
+                out_of_band: false,
+                goal: 0.0,
+                buy: 0.0,
+                buy_cap: 0.0,
+                raised: false,
+            })
+            .collect();
+        let mut held: Vec<(usize, SecIdx, usize)> = Vec::with_capacity(a.positions.len());
+        for (pos, p) in a.positions.iter().enumerate() {
+            let Some(sec) = r.security_index(&p.security) else { continue };
+            let slot = match model.targets.binary_search_by_key(&sec, |t| t.0) {
+                Ok(k) => Some(k),
+                Err(_) => model.targets.iter().position(|&(m, _)| r.substitutes(m).contains(&sec)),
+            };
+            held.push((slot.unwrap_or(usize::MAX), sec, pos));
+        }
+        let mut held_off = Vec::new();
+        for h in held.iter_mut().filter(|h| h.0 == usize::MAX) {
+            let policy = a.off_model_policy;
+            let restricted = a.restricted(&r.security(h.1).id, RestrictionKind::DoNotHold);
+            if policy == OffModelPolicy::Hold && !restricted {
+                held_off.push(h.2);
+                h.0 = usize::MAX - 1; // held away from the model: outside the base
+                continue;
+            }
+            h.0 = slots.len();
+            slots.push(Slot {
+                primary: h.1,
+                target: 0.0,
+                value: 0.0,
+                members: 0..0,
+                lots: 0..0,
+                vehicle: None,
+                forced: Some(if restricted { TradeReason::Restricted } else { TradeReason::OffModel }),
+                out_of_band: true,
+                goal: 0.0,
+                buy: 0.0,
+                buy_cap: 0.0,
+                raised: false,
+            });
+        }
+        held.retain(|h| h.0 < slots.len());
+        held.sort_unstable_by_key(|h| (h.0, h.1));
+
+        let (st_rate, lt_rate) = (f(a.tax.short_term_rate), f(a.tax.long_term_rate));
+        let lt_cutoff = trade_date.checked_sub_months(Months::new(12)).unwrap_or(NaiveDate::MIN);
+        let mut members = Vec::with_capacity(held.len());
+        let mut lots = Vec::with_capacity(held.len() * 3);
+        for &(slot, sec, pos) in &held {
+            let security = r.security(sec);
+            let price = r.price(sec).unwrap_or(Decimal::ZERO);
+            let price_f = r.price_f64(sec);
+            let do_not_sell = a.restricted(&security.id, RestrictionKind::DoNotSell);
+            let do_not_hold = a.restricted(&security.id, RestrictionKind::DoNotHold);
+            let group = r.wash_group(sec);
+            let recently_bought = bought_groups.contains(&group);
+            let m = members.len();
+            let mut value = 0.0;
+            for (k, l) in a.positions[pos].lots.iter().enumerate() {
+                let dollars = f(l.quantity) * price_f;
+                value += dollars;
+                let gain = if price_f > 0.0 { (price_f - f(l.cost_basis)) / price_f } else { 0.0 };
+                let long_term = l.acquired < lt_cutoff;
+                let tax = if taxable { gain * if long_term { lt_rate } else { st_rate } } else { 0.0 };
+                let loss = taxable && gain < 0.0;
+                lots.push(Lot {
+                    member: m,
+                    lot: k,
+                    dollars,
+                    tax,
+                    gain,
+                    short_term_gain: taxable && !long_term && gain > 0.0,
+                    sellable: !do_not_sell && !(loss && recently_bought),
+                    take: 0.0,
+                    rank: 0,
+                });
+            }
+            members.push(Member {
+                sec,
+                pos,
+                slot,
+                price,
+                price_f,
+                value,
+                scale: security.quantity_scale(a.allows_fractional),
+                can_sell: !do_not_sell,
+                do_not_hold,
+                round_up: false,
+            });
+        }
+        // Ranges of members and lots per slot (both are sorted by slot).
+        let (mut mi, mut li) = (0, 0);
+        for (s, slot) in slots.iter_mut().enumerate() {
+            let (m0, l0) = (mi, li);
+            while mi < members.len() && members[mi].slot == s {
+                slot.value += members[mi].value;
+                if members[mi].do_not_hold && slot.forced.is_none() {
+                    slot.forced = Some(TradeReason::Restricted);
+                }
+                mi += 1;
+                while li < lots.len() && lots[li].member < mi {
+                    li += 1;
+                }
+            }
+            slot.members = m0..mi;
+            slot.lots = l0..li;
+        }
+
+        let cash_f = f(a.cash);
+        let total = cash_f + slots.iter().map(|s| s.value).sum::<f64>();
+        let withdrawal = if o.mode == Mode::RaiseCash { f(o.withdrawal.unwrap_or(a.withdrawal)) } else { 0.0 };
+        let reserve = f(a.cash_reserve);
+        let investable = (total - reserve - withdrawal).max(0.0);
+        for s in slots.iter_mut() {
+            s.target *= investable;
+            s.goal = s.target;
+        }
+        let cash_target = model.cash_weight * investable + reserve + withdrawal;
+        let cash_band = band(model, model.cash_weight) * total;
+
+        let mut ctx = Ctx {
+            r,
+            a,
+            o,
+            taxable,
+            lambda: if taxable { f(a.tax.tax_aversion).max(0.0) } else { 0.0 },
+            min_trade: model.min_trade,
+            min_trade_f: model.min_trade_f64,
+            members,
+            slots,
+            lots,
+            cash_f,
+            total,
+            cash_target,
+            cash_band,
+            loss_sold_groups,
+            bought_groups,
+            exceptions: Vec::new(),
+            next_rank: 1,
+        };
+        for s in 0..ctx.slots.len() {
+            ctx.slots[s].vehicle = ctx.buy_vehicle(s);
+            if ctx.total > 0.0 {
+                let w = ctx.slots[s].target / ctx.total;
+                let width = band(model, w) * ctx.total;
+                let slot = &mut ctx.slots[s];
+                slot.out_of_band = slot.forced.is_some() || (slot.value - slot.target).abs() > width + EPS;
+                if o.band_target == BandTarget::Edge && slot.forced.is_none() {
+                    slot.goal = if slot.value > slot.target { slot.target + width } else { slot.target - width };
+                }
+            }
+        }
+        if !held_off.is_empty() {
+            let names: Vec<&str> = held_off.iter().map(|&p| a.positions[p].security.as_str()).collect();
+            ctx.exceptions.push(EngineException::new(
+                "off_model_held",
+                format!("off-model holdings kept outside the model base by policy: {}", names.join(", ")),
+            ));
+        }
+        ctx
+    }
+
+    fn is_buy_blocked(&self, sec: SecIdx) -> bool {
+        let security = self.r.security(sec);
+        security.restricted
+            || self.r.price(sec).is_none()
+            || self.a.restricted(&security.id, RestrictionKind::DoNotBuy)
+            || self.a.restricted(&security.id, RestrictionKind::DoNotHold)
+            || self.loss_sold_groups.contains(&self.r.wash_group(sec))
+    }
+
+    /// The security to buy for a slot: its own, or the first eligible substitute.
+    fn buy_vehicle(&mut self, s: usize) -> Option<SecIdx> {
+        let slot = &self.slots[s];
+        if slot.forced.is_some() || slot.target <= 0.0 {
+            return None;
+        }
+        let primary = slot.primary;
+        if !self.is_buy_blocked(primary) {
+            return Some(primary);
+        }
+        let primary_group = self.r.wash_group(primary);
+        let sub = self
+            .r
+            .substitutes(primary)
+            .iter()
+            .copied()
+            .find(|&c| self.r.wash_group(c) != primary_group && !self.is_buy_blocked(c));
+        if sub.is_none() && slot.value < slot.target - self.min_trade_f {
+            let id = &self.r.security(primary).id;
+            let why = if self.loss_sold_groups.contains(&primary_group) {
+                "it was sold at a loss within 30 days (wash sale)"
+            } else {
+                "it is restricted for this account or the firm"
+            };
+            self.exceptions.push(EngineException::new(
+                "buy_blocked",
+                format!("{id} is under target but cannot be bought: {why}, and no eligible substitute exists"),
+            ));
+        }
+        sub
+    }
+
+    // ---------------------------------------------------------------- planning stages
+
+    fn free_cash(&self) -> f64 {
+        self.cash_f + self.sold_dollars() - self.cash_target
+    }
+
+    fn sold_dollars(&self) -> f64 {
+        self.lots.iter().map(|l| l.take).sum()
+    }
+
+    fn slot_sold(&self, s: usize) -> f64 {
+        self.lots[self.slots[s].lots.clone()].iter().map(|l| l.take).sum()
+    }
+
+    /// Sells every sellable lot of slots that must go (off-model by policy, do-not-hold).
+    fn sell_forced(&mut self) {
+        for s in 0..self.slots.len() {
+            if self.slots[s].forced.is_none() {
+                continue;
+            }
+            let mut blocked = false;
+            for k in self.slots[s].lots.clone() {
+                let member = &self.members[self.lots[k].member];
+                if !member.do_not_hold && self.slots[s].forced == Some(TradeReason::Restricted) {
+                    continue; // a substitute held beside a do-not-hold security may stay
+                }
+                if self.lots[k].sellable {
+                    self.take(k, self.lots[k].dollars);
+                } else {
+                    blocked = true;
+                }
+            }
+            if blocked {
+                let id = &self.r.security(self.slots[s].primary).id;
+                self.exceptions.push(EngineException::new(
+                    "forced_sale_incomplete",
+                    format!("{id} must be sold but some lots cannot be: do-not-sell, or a loss within 30 days of a purchase (wash sale)"),
+                ));
+            }
+        }
+    }
+
+    fn take(&mut self, k: usize, dollars: f64) {
+        let lot = &mut self.lots[k];
+        if lot.take <= 0.0 && dollars > 0.0 {
+            lot.rank = self.next_rank;
+            self.next_rank += 1;
+        }
+        lot.take = (lot.take + dollars).min(lot.dollars);
+    }
+
+    /// Builds each slot's sell sequence (lots in relief order, without lots that may not be
+    /// sold) and cuts it into segments of non-decreasing cost, pooling where the lot-relief
+    /// method forces a costlier lot before a cheaper one. Returns segments sorted by key.
+    fn segments(&mut self, skip_short_term: bool, with_trim: bool) -> Vec<Segment> {
+        let mut segs: Vec<Segment> = Vec::new();
+        let method = self.a.tax.lot_method;
+        let lambda = self.lambda;
+        for s in 0..self.slots.len() {
+            let slot = &self.slots[s];
+            if slot.forced.is_some() || slot.value <= EPS || slot.buy > 0.0 {
+                continue;
+            }
+            let range = slot.lots.clone();
+            let trim_end = if with_trim && slot.out_of_band { (slot.value - slot.goal).max(0.0) } else { 0.0 };
+            let toward_end = (slot.value - slot.target).max(trim_end);
+            {
+                let members = &self.members;
+                let a = self.a;
+                let lots = &mut self.lots[range.clone()];
+                match method {
+                    LotMethod::MinTax => lots.sort_by(|x, y| x.tax.total_cmp(&y.tax).then(x.gain.total_cmp(&y.gain))),
+                    LotMethod::Hifo | LotMethod::Fifo => lots.sort_by(|x, y| {
+                        let lx = &a.positions[members[x.member].pos].lots[x.lot];
+                        let ly = &a.positions[members[y.member].pos].lots[y.lot];
+                        if method == LotMethod::Hifo {
+                            ly.cost_basis.cmp(&lx.cost_basis).then(lx.acquired.cmp(&ly.acquired))
+                        } else {
+                            lx.acquired.cmp(&ly.acquired).then(ly.cost_basis.cmp(&lx.cost_basis))
+                        }
+                    }),
+                }
+            }
+            // Trims are pooled apart from the rest: they are taken whatever they cost.
+            let mut first = segs.len();
+            let mut at = 0.0;
+            for k in range {
+                let lot = &self.lots[k];
+                let avail = lot.dollars;
+                if !lot.sellable || avail <= EPS || (skip_short_term && lot.short_term_gain) {
+                    continue;
+                }
+                let base = lambda * lot.tax;
+                // Split the lot where it crosses the trim and target boundaries.
+                let mut piece_start = at;
+                let end = at + avail;
+                for (boundary, class) in [(trim_end, 0u8), (toward_end, 1u8), (f64::INFINITY, 2u8)] {
+                    if piece_start >= end {
+                        break;
+                    }
+                    let piece_end = end.min(boundary);
+                    if piece_end > piece_start + EPS {
+                        if class > 0 && segs.len() > first && segs.last().is_some_and(|g| g.class == 0) {
+                            first = segs.len();
+                        }
+                        let key = if class == 2 { base + DRIFT_PER_DOLLAR_MOVED } else { base };
+                        push_pooled(&mut segs, first, Segment { slot: s, start: piece_start, end: piece_end, key, class, gain: lot.gain });
+                    }
+                    piece_start = piece_start.max(piece_end);
+                }
+                at = end;
+            }
+        }
+        segs.sort_by(|x, y| x.key.total_cmp(&y.key).then(x.slot.cmp(&y.slot)).then(x.start.total_cmp(&y.start)));
+        segs
+    }
+
+    /// Marks `dollars` of slot `s`'s sell sequence, from offset `from`, as sold.
+    fn take_along(&mut self, s: usize, from: f64, dollars: f64, skip_short_term: bool) {
+        let mut at = 0.0;
+        let mut left = dollars;
+        for k in self.slots[s].lots.clone() {
+            let lot = &self.lots[k];
+            let avail = lot.dollars;
+            if !lot.sellable || avail <= EPS || (skip_short_term && lot.short_term_gain) {
+                continue;
+            }
+            let (lo, hi) = (at, at + avail);
+            at = hi;
+            if hi <= from + EPS {
+                continue;
+            }
+            let amount = (hi - lo.max(from)).min(left);
+            self.take(k, amount);
+            left -= amount;
+            if left <= EPS {
+                break;
+            }
+        }
+    }
+
+    /// Sells along the sorted segments. Trims (class 0) first, when `with_trim`; then
+    /// `need`: dollars that must be raised (any class, cheapest first); then enough
+    /// toward-target dollars to fund `demand` beyond free cash, while their cost is below
+    /// the drift they remove. The realized-gain budget cuts back optional sales.
+    fn sell_plan(&mut self, mut need: f64, demand: f64, with_trim: bool) {
+        let skip_st = self.taxable && self.a.tax.avoid_short_term_gains;
+        let mut budget = self.gain_budget_left();
+        let segs = self.segments(skip_st, with_trim);
+        // Dollars taken so far per slot along its sequence, and slots a cut-back closed.
+        let mut taken = vec![0.0f64; self.slots.len()];
+        let mut closed = vec![false; self.slots.len()];
+        // Trims first: they are the rebalance in tolerance mode.
+        for seg in segs.iter().filter(|g| g.class == 0) {
+            let amount = self.budgeted(seg, seg.end - seg.start, &mut budget, &mut closed);
+            self.take_along(seg.slot, taken[seg.slot], amount, skip_st);
+            taken[seg.slot] += amount;
+            need -= amount;
+        }
+        let mut want = (demand - self.free_cash().max(0.0)).max(0.0);
+        for seg in segs.iter().filter(|g| g.class != 0) {
+            if need <= EPS && want <= EPS {
+                break;
+            }
+            // Each slot's sequence is consumed as a prefix.
+            if closed[seg.slot] || taken[seg.slot] < seg.start - EPS {
+                continue;
+            }
+            let len = (seg.end - taken[seg.slot].max(seg.start)).max(0.0);
+            let mut amount = 0.0;
+            if need > EPS {
+                amount = len.min(need);
+                self.slots[seg.slot].raised = true;
+                if let Some(b) = budget.as_mut() {
+                    *b -= amount * seg.gain;
+                }
+                need -= amount;
+            }
+            if need <= EPS && want > EPS && seg.class == 1 && seg.key < DRIFT_PER_DOLLAR_MOVED {
+                let a = self.budgeted(seg, (len - amount).min(want), &mut budget, &mut closed);
+                want -= a;
+                amount += a;
+            }
+            if amount > EPS {
+                self.take_along(seg.slot, taken[seg.slot], amount, skip_st);
+                taken[seg.slot] += amount;
+            }
+        }
+        if need > EPS && skip_st {
+            self.raise_short_term(need);
+        } else if need > self.min_trade_f {
+            self.exceptions.push(EngineException::new(
+                "cash_shortfall",
+                format!("could not raise ${need:.2} of required cash: not enough sellable holdings"),
+            ));
+        }
+    }
+
+    /// Cuts an optional sale back to what the realized-gain budget still allows.
+    fn budgeted(&mut self, seg: &Segment, amount: f64, budget: &mut Option<f64>, closed: &mut [bool]) -> f64 {
+        let Some(b) = budget.as_mut() else { return amount };
+        if seg.gain <= 0.0 {
+            *b -= amount * seg.gain;
+            return amount;
+        }
+        let allowed = (*b / seg.gain).clamp(0.0, amount);
+        *b -= allowed * seg.gain;
+        if allowed < amount - EPS {
+            closed[seg.slot] = true;
+            if !self.exceptions.iter().any(|e| e.code == "gain_budget") {
+                self.exceptions.push(EngineException::new(
+                    "gain_budget",
+                    format!("sales cut back to stay within the realized-gain budget of ${}", self.a.tax.gain_budget.unwrap_or_default()),
+                ));
+            }
+        }
+        allowed
+    }
+
+    fn gain_budget_left(&self) -> Option<f64> {
+        if !self.taxable {
+            return None;
+        }
+        self.a.tax.gain_budget.map(|b| f(b - self.a.tax.realized_gains_ytd).max(0.0) + self.realized_so_far_losses())
+    }
+
+    /// Losses already planned (forced sales) widen the budget; gains narrow it.
+    fn realized_so_far_losses(&self) -> f64 {
+        -self.lots.iter().map(|l| l.take * l.gain).sum::<f64>()
+    }
+
+    /// Last resort when cash must be raised: short-term gain lots, smallest tax first.
+    fn raise_short_term(&mut self, mut need: f64) {
+        let mut order: Vec<usize> = (0..self.lots.len())
+            .filter(|&k| {
+                let l = &self.lots[k];
+                l.short_term_gain && l.sellable && l.dollars - l.take > EPS && self.slots[self.members[l.member].slot].buy <= 0.0
+            })
+            .collect();
+        order.sort_by(|&x, &y| self.lots[x].tax.total_cmp(&self.lots[y].tax));
+        for k in order {
+            if need <= EPS {
+                break;
+            }
+            let amount = (self.lots[k].dollars - self.lots[k].take).min(need);
+            self.take(k, amount);
+            self.slots[self.members[self.lots[k].member].slot].raised = true;
+            need -= amount;
+        }
+        self.exceptions.push(EngineException::new(
+            "short_term_gains_realized",
+            "short-term gains realized despite the avoid-short-term setting: cash had to be raised".to_string(),
+        ));
+        if need > self.min_trade_f {
+            self.exceptions.push(EngineException::new(
+                "cash_shortfall",
+                format!("could not raise ${need:.2} of required cash: not enough sellable holdings"),
+            ));
+        }
+    }
+
+    /// Dollars each slot could absorb: its (goal or target) minus its value.
+    fn demand(&self, s: usize, to_goal: bool) -> f64 {
+        let slot = &self.slots[s];
+        if slot.vehicle.is_none() || slot.forced.is_some() || self.slot_sold(s) > 0.0 {
+            return 0.0;
+        }
+        let d = if to_goal { slot.goal } else { slot.target } - slot.value;
+        if d < self.min_trade_f {
+            0.0
+        } else {
+            d
+        }
+    }
+
+    fn plan_full(&mut self) {
+        self.sell_forced();
+        let need = (-self.free_cash()).max(0.0);
+        let demand: f64 = (0..self.slots.len()).map(|s| self.demand(s, false)).sum();
+        self.sell_plan(need, demand, false);
+        self.plan_buys();
+    }
+
+    fn plan_tolerance(&mut self) {
+        let cash_out = (self.cash_f - self.cash_target).abs() > self.cash_band + EPS;
+        if !cash_out && !self.slots.iter().any(|s| s.out_of_band) {
+            return;
+        }
+        self.sell_forced();
+        // Cash is raised only when it must be: below the reserve and withdrawal, or out of band low.
+        let hard = (f(self.a.cash_reserve) - self.cash_f - self.sold_dollars()).max(0.0);
+        let low_band = if self.cash_f < self.cash_target - self.cash_band { -self.free_cash() } else { 0.0 };
+        let need = hard.max(low_band).max(0.0);
+        let out_demand: f64 = (0..self.slots.len())
+            .filter(|&s| self.slots[s].out_of_band && self.slots[s].value < self.slots[s].target)
+            .map(|s| self.demand(s, true))
+            .sum();
+        self.sell_plan(need, out_demand, true);
+        // Cash beyond its band is invested across every underweight holding; otherwise only
+        // the out-of-band ones are bought.
+        let cash_high = self.cash_f - self.cash_target > self.cash_band + EPS;
+        self.allocate_buys(|ctx, s| {
+            let slot = &ctx.slots[s];
+            if slot.out_of_band && slot.value < slot.target {
+                ctx.demand(s, true)
+            } else if cash_high {
+                ctx.demand(s, false)
+            } else {
+                0.0
+            }
+        });
+    }
+
+    fn plan_buys(&mut self) {
+        self.allocate_buys(|ctx, s| ctx.demand(s, false));
+    }
+
+    fn plan_raise_cash(&mut self) {
+        let need = (-self.free_cash()).max(0.0);
+        if need <= EPS {
+            return;
+        }
+        for m in self.members.iter_mut() {
+            m.round_up = true;
+        }
+        self.sell_plan(need, 0.0, false);
+    }
+
+    /// Spreads free cash over the slots' demands, filling the largest shortfalls first
+    /// (water-filling), and drops allocations below the minimum trade.
+    fn allocate_buys(&mut self, demand_of: impl Fn(&Self, usize) -> f64) {
+        let mut demand: Vec<f64> = (0..self.slots.len()).map(|s| demand_of(self, s)).collect();
+        let free = self.free_cash() - EPS;
+        if free < self.min_trade_f {
+            return;
+        }
+        // Each round drops at least one allocation below the minimum, so this ends.
+        loop {
+            let total: f64 = demand.iter().sum();
+            if total <= EPS {
+                return;
+            }
+            let alloc: Vec<f64> = if total <= free {
+                demand.clone()
+            } else {
+                let level = water_level(&demand, free);
+                demand.iter().map(|&d| (d - level).max(0.0)).collect()
+            };
+            let mut dropped = false;
+            for (s, &b) in alloc.iter().enumerate() {
+                if b > 0.0 && b < self.min_trade_f {
+                    demand[s] = 0.0;
+                    dropped = true;
+                }
+            }
+            if !dropped {
+                for (s, b) in alloc.into_iter().enumerate() {
+                    self.slots[s].buy = b;
+                    self.slots[s].buy_cap = demand[s];
+                }
+                return;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- tax-loss harvest
+
+    fn harvest(mut self, before: DriftStats) -> AccountResult {
+        if !self.taxable {
+            return self.finish(Vec::new(), before);
+        }
+        let pct = f(self.o.harvest_min_loss_pct);
+        let min_loss = f(self.o.harvest_min_loss);
+        let mut trades = Vec::new();
+        let mut cash = self.a.cash;
+        for m in 0..self.members.len() {
+            let (sec, slot, pos, price_f, can_sell) = {
+                let x = &self.members[m];
+                (x.sec, x.slot, x.pos, x.price_f, x.can_sell)
+            };
+            let lots: Vec<usize> = self.slots[slot]
+                .lots
+                .clone()
+                .filter(|&k| {
+                    let l = &self.lots[k];
+                    let basis = f(self.a.positions[pos].lots[l.lot].cost_basis);
+                    l.member == m && basis > 0.0 && (basis - price_f) / basis >= pct
+                })
+                .collect();
+            let loss: f64 = lots.iter().map(|&k| -self.lots[k].gain * self.lots[k].dollars).sum();
+            if lots.is_empty() || loss < min_loss {
+                continue;
+            }
+            let id = self.r.security(sec).id.clone();
+            if !can_sell {
+                self.exceptions.push(EngineException::new("harvest_blocked", format!("{id}: loss not harvested: do-not-sell restriction")));
+                continue;
+            }
+            if lots.iter().any(|&k| !self.lots[k].sellable) {
+                self.exceptions.push(EngineException::new(
+                    "harvest_deferred_wash_sale",
+                    format!("{id}: loss of ${loss:.2} not harvested: bought within the last 30 days (wash sale)"),
+                ));
+                continue;
+            }
+            let Some(sub) = self.harvest_substitute(sec, slot) else {
+                self.exceptions.push(EngineException::new(
+                    "harvest_no_substitute",
+                    format!("{id}: loss of ${loss:.2} not harvested: no eligible substitute that is not substantially identical"),
+                ));
+                continue;
+            };
+            for &k in &lots {
+                let d = self.lots[k].dollars;
+                self.take(k, d);
+            }
+            let Some(sell) = self.realize_sell(m, TradeReason::TaxLossHarvest) else { continue };
+            let sub_price = self.r.price(sub).unwrap_or(Decimal::ONE);
+            let scale = self.r.security(sub).quantity_scale(self.a.allows_fractional);
+            let qty = to_quantity(f(sell.amount) / self.r.price_f64(sub), scale, false);
+            if qty * sub_price < self.min_trade {
+                // Keep the exposure or do nothing: a harvest without its replacement is not wanted.
+                for &k in &lots {
+                    self.lots[k].take = 0.0;
+                }
+                continue;
+            }
+            cash += sell.amount;
+            let buy = self.buy_trade(sub, qty, TradeReason::HarvestReplacement);
+            cash -= buy.amount;
+            // Only one harvest per wash group per run: the substitute is now bought.
+            self.bought_groups.push(self.r.wash_group(sub));
+            self.loss_sold_groups.push(self.r.wash_group(sec));
+            trades.push(sell);
+            trades.push(buy);
+        }
+        debug_assert!(cash >= Decimal::ZERO);
+        self.finish(trades, before)
+    }
+
+    fn harvest_substitute(&self, sec: SecIdx, slot: usize) -> Option<SecIdx> {
+        let group = self.r.wash_group(sec);
+        let primary = self.slots[slot].primary;
+        std::iter::once(primary)
+            .chain(self.r.substitutes(primary).iter().copied())
+            .chain(self.r.substitutes(sec).iter().copied())
+            .find(|&c| {
+                c != sec
+                    && self.r.wash_group(c) != group
+                    && !self.is_buy_blocked(c)
+                    && !self.bought_groups.contains(&self.r.wash_group(c))
+            })
+    }
+
+    // ---------------------------------------------------------------- realization
+
+    /// Turns planned dollars into decimal trades, in a fixed order: sells, then buys.
+    fn realize(&mut self) -> Vec<ProposedTrade> {
+        let mut trades = Vec::new();
+        let mut cash = self.a.cash;
+        for m in 0..self.members.len() {
+            let slot = &self.slots[self.members[m].slot];
+            let reason = match slot.forced {
+                Some(r) => r,
+                None if slot.raised || self.o.mode == Mode::RaiseCash => TradeReason::CashRaise,
+                None => TradeReason::Drift,
+            };
+            if let Some(t) = self.realize_sell(m, reason) {
+                cash += t.amount;
+                trades.push(t);
+            }
+        }
+        // A loss sold today blocks buying anything substantially identical today.
+        let sold_at_loss: Vec<u32> = trades
+            .iter()
+            .filter(|t| t.short_term_gain + t.long_term_gain < Decimal::ZERO)
+            .filter_map(|t| self.r.security_index(&t.security).map(|i| self.r.wash_group(i)))
+            .collect();
+        let floor = Decimal::from_f64_retain(self.cash_target).unwrap_or_default().max(Decimal::ZERO);
+        let mut free_f = f(cash) - self.cash_target - EPS;
+        let reason = if self.o.mode == Mode::BuyOnly { TradeReason::CashDeploy } else { TradeReason::Drift };
+        let mut bought: Vec<(usize, SecIdx, Decimal)> = Vec::new();
+        for s in 0..self.slots.len() {
+            let (buy, vehicle) = (self.slots[s].buy, self.slots[s].vehicle);
+            let Some(sec) = vehicle else { continue };
+            if buy <= 0.0 || sold_at_loss.contains(&self.r.wash_group(sec)) {
+                continue;
+            }
+            let price_f = self.r.price_f64(sec);
+            let scale = self.r.security(sec).quantity_scale(self.a.allows_fractional);
+            let qty = to_quantity(buy.min(free_f) / price_f, scale, false);
+            let amount = qty * self.r.price(sec).unwrap_or_default();
+            if qty.is_zero() || amount < self.min_trade || cash - amount < Decimal::ZERO {
+                continue;
+            }
+            cash -= amount;
+            free_f -= f(amount);
+            bought.push((s, sec, qty));
+        }
+        // Sweep: whole shares left over go, one share each, to the largest remaining shortfalls.
+        if !bought.is_empty() || self.slots.iter().any(|s| s.buy > 0.0) {
+            let mut order: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].buy > 0.0).collect();
+            let shortfall = |s: usize, bought: &[(usize, SecIdx, Decimal)]| {
+                self.slots[s].buy_cap - bought.iter().filter(|b| b.0 == s).map(|b| f(b.2) * self.r.price_f64(b.1)).sum::<f64>()
+            };
+            order.sort_by(|&x, &y| {
+                let dx = shortfall(x, &bought);
+                let dy = shortfall(y, &bought);
+                dy.total_cmp(&dx).then(x.cmp(&y))
+            });
+            for s in order {
+                let Some(sec) = self.slots[s].vehicle else { continue };
+                if sold_at_loss.contains(&self.r.wash_group(sec)) {
+                    continue;
+                }
+                let price = self.r.price(sec).unwrap_or_default();
+                let step = Decimal::new(1, self.r.security(sec).quantity_scale(self.a.allows_fractional));
+                let shortfall = shortfall(s, &bought);
+                let existing = bought.iter().position(|b| b.0 == s);
+                let add = step * price;
+                let new_amount = existing.map(|i| bought[i].2 * price).unwrap_or_default() + add;
+                if shortfall <= EPS || cash - add < floor || new_amount < self.min_trade {
+                    continue;
+                }
+                cash -= add;
+                match existing {
+                    Some(i) => bought[i].2 += step,
+                    None => bought.push((s, sec, step)),
+                }
+            }
+        }
+        for (_, sec, qty) in bought {
+            trades.push(self.buy_trade(sec, qty, reason));
+        }
+        trades
+    }
+
+    fn buy_trade(&self, sec: SecIdx, qty: Decimal, reason: TradeReason) -> ProposedTrade {
+        let price = self.r.price(sec).unwrap_or_default();
+        ProposedTrade {
+            account: self.a.id.clone(),
+            security: self.r.security(sec).id.clone(),
+            side: Side::Buy,
+            quantity: qty,
+            price,
+            amount: qty * price,
+            reason,
+            lots: Vec::new(),
+            short_term_gain: Decimal::ZERO,
+            long_term_gain: Decimal::ZERO,
+        }
+    }
+
+    /// The sale of one member: planned dollars to a rounded quantity, relieved from the
+    /// planned lots in plan order.
+    fn realize_sell(&mut self, m: usize, reason: TradeReason) -> Option<ProposedTrade> {
+        let member = &self.members[m];
+        let slot = &self.slots[member.slot];
+        let mut planned: Vec<usize> = slot.lots.clone().filter(|&k| self.lots[k].member == m && self.lots[k].take > EPS).collect();
+        if planned.is_empty() {
+            return None;
+        }
+        planned.sort_by_key(|&k| self.lots[k].rank);
+        let position = &self.a.positions[member.pos];
+        let planned_q: f64 = planned.iter().map(|&k| self.lots[k].take / member.price_f).sum();
+        // Whole lots taken entirely keep their exact quantity.
+        let all_whole = planned.iter().all(|&k| self.lots[k].take >= self.lots[k].dollars - EPS);
+        let mut qty = if all_whole {
+            planned.iter().map(|&k| position.lots[self.lots[k].lot].quantity).sum()
+        } else {
+            to_quantity(planned_q, member.scale, member.round_up)
+        };
+        if member.round_up && qty * member.price < self.min_trade {
+            qty = (self.min_trade / member.price).round_dp_with_strategy(member.scale, RoundingStrategy::AwayFromZero);
+        }
+        // Extra lots a rounded-up quantity may reach, in sequence order, never unsellable ones.
+        let extra: Vec<usize> = slot.lots.clone().filter(|&k| self.lots[k].member == m && self.lots[k].take <= EPS && self.lots[k].sellable).collect();
+        let mut reliefs = Vec::with_capacity(planned.len());
+        let mut left = qty;
+        let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
+        for k in planned.into_iter().chain(extra) {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            let lot: &TaxLot = &position.lots[self.lots[k].lot];
+            let q = lot.quantity.min(left);
+            left -= q;
+            let proceeds = q * member.price;
+            let gain = if self.taxable { (proceeds - q * lot.cost_basis).round_dp(2) } else { Decimal::ZERO };
+            let term = Term::of_sale(lot.acquired, self.r.trade_date);
+            match term {
+                Term::ShortTerm => st += gain,
+                Term::LongTerm => lt += gain,
+            }
+            reliefs.push(LotRelief {
+                lot_id: lot.id.clone(),
+                acquired: lot.acquired,
+                quantity: q,
+                cost_basis: lot.cost_basis,
+                proceeds,
+                gain,
+                term,
+            });
+        }
+        let qty = qty - left.max(Decimal::ZERO);
+        let amount = qty * member.price;
+        if qty.is_zero() || amount < self.min_trade {
+            if slot.forced.is_some() && !qty.is_zero() {
+                let id = &self.r.security(member.sec).id;
+                self.exceptions.push(EngineException::new(
+                    "below_min_trade",
+                    format!("{id}: sale of ${amount:.2} is below the ${} minimum trade; not proposed", self.min_trade),
+                ));
+            }
+            return None;
+        }
+        Some(ProposedTrade {
+            account: self.a.id.clone(),
+            security: self.r.security(member.sec).id.clone(),
+            side: Side::Sell,
+            quantity: qty,
+            price: member.price,
+            amount,
+            reason,
+            lots: reliefs,
+            short_term_gain: st,
+            long_term_gain: lt,
+        })
+    }
+
+    // ---------------------------------------------------------------- report
+
+    /// Drift with slot values given by `value` and the given cash, as weights of the total.
+    fn drift(&self, values: &[f64], cash: f64) -> DriftStats {
+        if self.total <= 0.0 {
+            return DriftStats::default();
+        }
+        let mut total = ((cash - self.cash_target) / self.total).abs();
+        let mut max = total;
+        for (s, v) in self.slots.iter().zip(values) {
+            let d = ((v - s.target) / self.total).abs();
+            total += d;
+            max = max.max(d);
+        }
+        DriftStats { total, max }
+    }
+
+    fn finish(mut self, trades: Vec<ProposedTrade>, before: DriftStats) -> AccountResult {
+        let mut after_value: Vec<f64> = self.slots.iter().map(|s| s.value).collect();
+        let mut cash = self.a.cash;
+        let (mut bought, mut sold, mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for t in &trades {
+            let sec = self.r.security_index(&t.security).unwrap_or(0);
+            let slot = self
+                .members
+                .iter()
+                .find(|m| m.sec == sec)
+                .map(|m| m.slot)
+                .or_else(|| self.slots.iter().position(|s| s.vehicle == Some(sec) || s.primary == sec))
+                .or_else(|| self.slots.iter().position(|s| self.r.substitutes(s.primary).contains(&sec)));
+            let signed = if t.side == Side::Buy { f(t.amount) } else { -f(t.amount) };
+            if let Some(s) = slot {
+                after_value[s] += signed;
+            }
+            match t.side {
+                Side::Buy => {
+                    bought += t.amount;
+                    cash -= t.amount;
+                }
+                Side::Sell => {
+                    sold += t.amount;
+                    cash += t.amount;
+                    st += t.short_term_gain;
+                    lt += t.long_term_gain;
+                }
+            }
+        }
+        let after = self.drift(&after_value, f(cash));
+        // Full mode promises never to leave an account further from its model.
+        if self.o.mode == Mode::Full && after.total > before.total + 1e-9 && !trades.is_empty() {
+            self.exceptions.push(EngineException::new(
+                "no_improvement",
+                "no set of trades reduced drift under the constraints; nothing proposed",
+            ));
+            return self.finish(Vec::new(), before);
+        }
+        let tax = if self.taxable {
+            (st * self.a.tax.short_term_rate + lt * self.a.tax.long_term_rate).round_dp(2)
+        } else {
+            Decimal::ZERO
+        };
+        let market_value = Decimal::from_f64_retain(self.total).unwrap_or_default().round_dp(2);
+        AccountResult {
+            account: self.a.id.clone(),
+            outcome: if trades.is_empty() { AccountOutcome::NoTradesNeeded } else { AccountOutcome::Rebalanced },
+            market_value,
+            cash_before: self.a.cash,
+            cash_after: cash,
+            drift_before: before,
+            drift_after: if trades.is_empty() { before } else { after },
+            turnover: if self.total > 0.0 { (f(bought) + f(sold)) / 2.0 / self.total } else { 0.0 },
+            bought,
+            sold,
+            short_term_gain: st,
+            long_term_gain: lt,
+            estimated_tax: tax,
+            exceptions: std::mem::take(&mut self.exceptions),
+            trades,
+        }
+    }
+}
+
+fn band(model: &CompiledModel, target_weight: f64) -> f64 {
+    model.band_absolute.max(model.band_relative * target_weight)
+}
+
+/// Appends a segment and pools it with its predecessors (same slot, from `first` on) while
+/// they cost more per dollar: the convex hull of the slot's cumulative cost, so that a
+/// greedy over all segments sorted by cost takes each slot's sequence as a prefix.
+fn push_pooled(segs: &mut Vec<Segment>, first: usize, mut seg: Segment) {
+    while segs.len() > first {
+        let prev = *segs.last().expect("len > first");
+        if prev.key <= seg.key {
+            break;
+        }
+        segs.pop();
+        let (lp, ls) = (prev.end - prev.start, seg.end - seg.start);
+        let w = lp + ls;
+        seg = Segment {
+            slot: seg.slot,
+            start: prev.start,
+            end: seg.end,
+            key: (prev.key * lp + seg.key * ls) / w,
+            class: prev.class.max(seg.class),
+            gain: (prev.gain * lp + seg.gain * ls) / w,
+        };
+    }
+    segs.push(seg);
+}
+
+/// The level L such that Σ max(0, d − L) = budget (for budget < Σ d).
+fn water_level(demand: &[f64], budget: f64) -> f64 {
+    let mut sorted: Vec<f64> = demand.iter().copied().filter(|&d| d > 0.0).collect();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let mut cum = 0.0;
+    for (i, &d) in sorted.iter().enumerate() {
+        cum += d;
+        let level = (cum - budget) / (i + 1) as f64;
+        let next = sorted.get(i + 1).copied().unwrap_or(0.0);
+        if level >= next {
+            return level.max(0.0);
+        }
+    }
+    0.0
 }
