@@ -775,8 +775,11 @@ impl<'a> Ctx<'a> {
                 .clone()
                 .filter(|&k| {
                     let l = &self.lots[k];
+                    if l.member != m {
+                        return false;
+                    }
                     let basis = f(self.a.positions[pos].lots[l.lot].cost_basis);
-                    l.member == m && basis > 0.0 && (basis - price_f) / basis >= pct
+                    basis > 0.0 && (basis - price_f) / basis >= pct
                 })
                 .collect();
             let loss: f64 = lots.iter().map(|&k| -self.lots[k].gain * self.lots[k].dollars).sum();
@@ -788,7 +791,8 @@ impl<'a> Ctx<'a> {
                 self.exceptions.push(EngineException::new("harvest_blocked", format!("{id}: loss not harvested: do-not-sell restriction")));
                 continue;
             }
-            if lots.iter().any(|&k| !self.lots[k].sellable) {
+            let bought_today = self.bought_groups.contains(&self.r.wash_group(sec));
+            if bought_today || lots.iter().any(|&k| !self.lots[k].sellable) {
                 self.exceptions.push(EngineException::new(
                     "harvest_deferred_wash_sale",
                     format!("{id}: loss of ${loss:.2} not harvested: bought within the last 30 days (wash sale)"),
@@ -865,7 +869,7 @@ impl<'a> Ctx<'a> {
         // A loss sold today blocks buying anything substantially identical today.
         let sold_at_loss: Vec<u32> = trades
             .iter()
-            .filter(|t| t.short_term_gain + t.long_term_gain < Decimal::ZERO)
+            .filter(|t| t.lots.iter().any(|l| l.gain < Decimal::ZERO))
             .filter_map(|t| self.r.security_index(&t.security).map(|i| self.r.wash_group(i)))
             .collect();
         let floor = Decimal::from_f64_retain(self.cash_target).unwrap_or_default().max(Decimal::ZERO);
