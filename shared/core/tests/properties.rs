@@ -20,24 +20,6 @@ struct Case {
     min_trade: Decimal,
 }
 
-/// Tiny deterministic generator so one proptest-chosen seed spans a whole book.
-struct Gen(u64);
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.below(100) < pct
-    }
-}
-
 fn case(seed: u64, mode: Mode) -> Case {
     let mut g = Gen(seed);
     let trade_date: NaiveDate = TRADE_DATE.parse().unwrap();

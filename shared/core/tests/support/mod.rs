@@ -125,3 +125,22 @@ pub fn trade<'a>(r: &'a AccountResult, security: &str, side: Side) -> Option<&'a
     assert!(it.next().is_none(), "more than one {side:?} of {security}");
     t
 }
+
+/// Tiny deterministic generator so one proptest-chosen seed spans a whole book.
+pub struct Gen(pub u64);
+impl Gen {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn chance(&mut self, pct: u64) -> bool {
+        self.below(100) < pct
+    }
+}
+
