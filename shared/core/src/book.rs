@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
 use crate::model::{decimal_f64, ModelError, ModelPortfolio};
+use crate::num::IdMap;
 use crate::security::{Price, Security};
 
 /// The reference file of a book, as written by users and by the generator.
@@ -94,13 +95,13 @@ pub struct CompiledModel {
 pub struct Reference {
     pub trade_date: NaiveDate,
     securities: Vec<Security>,
-    index: HashMap<String, SecIdx>,
+    index: IdMap<String, SecIdx>,
     prices: Vec<Option<Decimal>>,
     prices_f64: Vec<f64>,
     price_as_of: Vec<Option<DateTime<Utc>>>,
     wash_groups: Vec<u32>,
     substitutes: Vec<Vec<SecIdx>>,
-    models: HashMap<String, Result<Arc<CompiledModel>, String>>,
+    models: IdMap<String, Result<Arc<CompiledModel>, String>>,
 }
 
 impl Reference {
@@ -108,7 +109,7 @@ impl Reference {
     /// are returned beside it: a bad model only stops the accounts that use it.
     pub fn build(file: ReferenceFile) -> (Reference, Vec<BookError>) {
         let mut problems = Vec::new();
-        let mut index = HashMap::with_capacity(file.securities.len());
+        let mut index = IdMap::with_capacity_and_hasher(file.securities.len(), Default::default());
         let mut securities = Vec::with_capacity(file.securities.len());
         for s in file.securities {
             if index.contains_key(&s.id) {
@@ -157,7 +158,7 @@ impl Reference {
             }
         }
         let by_id: HashMap<String, ModelPortfolio> = file.models.iter().map(|m| (m.id.clone(), m.clone())).collect();
-        let mut models = HashMap::with_capacity(file.models.len());
+        let mut models = IdMap::with_capacity_and_hasher(file.models.len(), Default::default());
         for m in &file.models {
             let compiled = m.flatten(&by_id).and_then(|flat| {
                 let mut targets = Vec::with_capacity(flat.targets.len());

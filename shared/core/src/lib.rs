@@ -8,6 +8,7 @@ pub mod account;
 pub mod book;
 pub mod engine;
 pub mod model;
+pub mod num;
 pub mod security;
 pub mod trade;
 

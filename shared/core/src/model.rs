@@ -52,8 +52,7 @@ impl ToleranceBands {
 }
 
 pub(crate) fn decimal_f64(d: Decimal) -> f64 {
-    use rust_decimal::prelude::ToPrimitive;
-    d.to_f64().unwrap_or(0.0)
+    crate::num::to_f64(d)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,12 +6,12 @@
 //! `f64` becomes a decimal.
 
 use chrono::{Days, Months, NaiveDate};
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::*;
 use crate::account::{LotMethod, OffModelPolicy, RestrictionKind, TaxLot};
 use crate::book::{CompiledModel, SecIdx};
+use crate::num::{from_f64, to_f64 as f, Round};
 use crate::trade::{LotRelief, Side, Term, TradeReason};
 
 /// Days either side of a loss sale in which a purchase makes it a wash sale (IRC §1091).
@@ -22,23 +22,13 @@ const EPS: f64 = 1e-6;
 /// buying an underweight one removes two dollars of L1 drift.
 const DRIFT_PER_DOLLAR_MOVED: f64 = 2.0;
 
-fn f(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
-}
-
-/// The one audited conversion from a planned `f64` quantity to a tradable decimal
-/// quantity: rounded toward zero (or away from zero when `up`) at `scale` places.
-/// A tiny nudge absorbs float noise so that "exactly 3 shares" never becomes 2.
+/// A planned quantity as a tradable decimal at `scale` places (down, or up when cash
+/// must be raised).
 fn to_quantity(q: f64, scale: u32, up: bool) -> Decimal {
     if !q.is_finite() || q <= 0.0 {
         return Decimal::ZERO;
     }
-    let nudged = if up { q - 1e-7 } else { q + 1e-7 };
-    let strategy = if up { RoundingStrategy::AwayFromZero } else { RoundingStrategy::ToZero };
-    Decimal::from_f64_retain(nudged)
-        .map(|d| d.round_dp_with_strategy(scale, strategy))
-        .unwrap_or(Decimal::ZERO)
-        .max(Decimal::ZERO)
+    from_f64(q, scale, if up { Round::Up } else { Round::Down })
 }
 
 /// One held security inside a slot.
@@ -87,7 +77,6 @@ struct Lot {
     /// May this lot be sold at all (do-not-sell, wash sale on a loss)?
     sellable: bool,
     take: f64,
-    rank: u32,
 }
 
 /// A piece of one slot's sell sequence with one marginal cost per dollar.
@@ -123,7 +112,6 @@ struct Ctx<'a> {
     loss_sold_groups: Vec<u32>,
     bought_groups: Vec<u32>,
     exceptions: Vec<EngineException>,
-    next_rank: u32,
 }
 
 pub(super) fn run(r: &Reference, a: &Account, o: &RebalanceOptions) -> AccountResult {
@@ -261,7 +249,6 @@ impl<'a> Ctx<'a> {
                     short_term_gain: taxable && !long_term && gain > 0.0,
                     sellable: !do_not_sell && !(loss && recently_bought),
                     take: 0.0,
-                    rank: 0,
                 });
             }
             members.push(Member {
@@ -325,7 +312,6 @@ impl<'a> Ctx<'a> {
             loss_sold_groups,
             bought_groups,
             exceptions: Vec::new(),
-            next_rank: 1,
         };
         for s in 0..ctx.slots.len() {
             ctx.slots[s].vehicle = ctx.buy_vehicle(s);
@@ -434,10 +420,6 @@ impl<'a> Ctx<'a> {
 
     fn take(&mut self, k: usize, dollars: f64) {
         let lot = &mut self.lots[k];
-        if lot.take <= 0.0 && dollars > 0.0 {
-            lot.rank = self.next_rank;
-            self.next_rank += 1;
-        }
         lot.take = (lot.take + dollars).min(lot.dollars);
     }
 
@@ -461,15 +443,18 @@ impl<'a> Ctx<'a> {
                 let a = self.a;
                 let lots = &mut self.lots[range.clone()];
                 match method {
-                    LotMethod::MinTax => lots.sort_by(|x, y| x.tax.total_cmp(&y.tax).then(x.gain.total_cmp(&y.gain))),
-                    LotMethod::Hifo | LotMethod::Fifo => lots.sort_by(|x, y| {
+                    LotMethod::MinTax => lots.sort_unstable_by(|x, y| {
+                        x.tax.total_cmp(&y.tax).then(x.gain.total_cmp(&y.gain)).then(x.member.cmp(&y.member)).then(x.lot.cmp(&y.lot))
+                    }),
+                    LotMethod::Hifo | LotMethod::Fifo => lots.sort_unstable_by(|x, y| {
                         let lx = &a.positions[members[x.member].pos].lots[x.lot];
                         let ly = &a.positions[members[y.member].pos].lots[y.lot];
-                        if method == LotMethod::Hifo {
+                        let order = if method == LotMethod::Hifo {
                             ly.cost_basis.cmp(&lx.cost_basis).then(lx.acquired.cmp(&ly.acquired))
                         } else {
                             lx.acquired.cmp(&ly.acquired).then(ly.cost_basis.cmp(&lx.cost_basis))
-                        }
+                        };
+                        order.then(x.member.cmp(&y.member)).then(x.lot.cmp(&y.lot))
                     }),
                 }
             }
@@ -503,7 +488,7 @@ impl<'a> Ctx<'a> {
                 at = end;
             }
         }
-        segs.sort_by(|x, y| x.key.total_cmp(&y.key).then(x.slot.cmp(&y.slot)).then(x.start.total_cmp(&y.start)));
+        segs.sort_unstable_by(|x, y| x.key.total_cmp(&y.key).then(x.slot.cmp(&y.slot)).then(x.start.total_cmp(&y.start)));
         segs
     }
 
@@ -837,11 +822,13 @@ impl<'a> Ctx<'a> {
     fn harvest_substitute(&self, sec: SecIdx, slot: usize) -> Option<SecIdx> {
         let group = self.r.wash_group(sec);
         let primary = self.slots[slot].primary;
+        // The model security itself (when a held substitute is harvested) or one of its
+        // substitutes; never another slot's security, which would move that slot instead.
         std::iter::once(primary)
             .chain(self.r.substitutes(primary).iter().copied())
-            .chain(self.r.substitutes(sec).iter().copied())
             .find(|&c| {
                 c != sec
+                    && !self.slots.iter().enumerate().any(|(i, s)| i != slot && s.primary == c)
                     && self.r.wash_group(c) != group
                     && !self.is_buy_blocked(c)
                     && !self.bought_groups.contains(&self.r.wash_group(c))
@@ -872,7 +859,7 @@ impl<'a> Ctx<'a> {
             .filter(|t| t.lots.iter().any(|l| l.gain < Decimal::ZERO))
             .filter_map(|t| self.r.security_index(&t.security).map(|i| self.r.wash_group(i)))
             .collect();
-        let floor = Decimal::from_f64_retain(self.cash_target).unwrap_or_default().max(Decimal::ZERO);
+        let floor = from_f64(self.cash_target, 2, Round::Up).max(Decimal::ZERO);
         let mut free_f = f(cash) - self.cash_target - EPS;
         let reason = if self.o.mode == Mode::BuyOnly { TradeReason::CashDeploy } else { TradeReason::Drift };
         let mut bought: Vec<(usize, SecIdx, Decimal)> = Vec::new();
@@ -895,15 +882,13 @@ impl<'a> Ctx<'a> {
         }
         // Sweep: whole shares left over go, one share each, to the largest remaining shortfalls.
         if !bought.is_empty() || self.slots.iter().any(|s| s.buy > 0.0) {
+            // Shortfall left per slot after the rounded buys, computed once.
+            let mut shortfall: Vec<f64> = self.slots.iter().map(|s| s.buy_cap).collect();
+            for b in &bought {
+                shortfall[b.0] -= f(b.2) * self.r.price_f64(b.1);
+            }
             let mut order: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].buy > 0.0).collect();
-            let shortfall = |s: usize, bought: &[(usize, SecIdx, Decimal)]| {
-                self.slots[s].buy_cap - bought.iter().filter(|b| b.0 == s).map(|b| f(b.2) * self.r.price_f64(b.1)).sum::<f64>()
-            };
-            order.sort_by(|&x, &y| {
-                let dx = shortfall(x, &bought);
-                let dy = shortfall(y, &bought);
-                dy.total_cmp(&dx).then(x.cmp(&y))
-            });
+            order.sort_unstable_by(|&x, &y| shortfall[y].total_cmp(&shortfall[x]).then(x.cmp(&y)));
             for s in order {
                 let Some(sec) = self.slots[s].vehicle else { continue };
                 if sold_at_loss.contains(&self.r.wash_group(sec)) {
@@ -911,7 +896,7 @@ impl<'a> Ctx<'a> {
                 }
                 let price = self.r.price(sec).unwrap_or_default();
                 let step = Decimal::new(1, self.r.security(sec).quantity_scale(self.a.allows_fractional));
-                let shortfall = shortfall(s, &bought);
+                let shortfall = shortfall[s];
                 let existing = bought.iter().position(|b| b.0 == s);
                 let add = step * price;
                 let new_amount = existing.map(|i| bought[i].2 * price).unwrap_or_default() + add;
@@ -951,30 +936,38 @@ impl<'a> Ctx<'a> {
     /// planned lots in plan order.
     fn realize_sell(&mut self, m: usize, reason: TradeReason) -> Option<ProposedTrade> {
         let member = &self.members[m];
-        let slot = &self.slots[member.slot];
-        let mut planned: Vec<usize> = slot.lots.clone().filter(|&k| self.lots[k].member == m && self.lots[k].take > EPS).collect();
-        if planned.is_empty() {
+        let range = self.slots[member.slot].lots.clone();
+        let forced = self.slots[member.slot].forced.is_some();
+        let position = &self.a.positions[member.pos];
+        let (mut planned_q, mut any, mut all_whole, mut whole_qty) = (0.0, false, true, Decimal::ZERO);
+        for l in &self.lots[range.clone()] {
+            if l.member != m || l.take <= EPS {
+                continue;
+            }
+            any = true;
+            planned_q += l.take / member.price_f;
+            if l.take >= l.dollars - EPS {
+                whole_qty += position.lots[l.lot].quantity;
+            } else {
+                all_whole = false;
+            }
+        }
+        if !any {
             return None;
         }
-        planned.sort_by_key(|&k| self.lots[k].rank);
-        let position = &self.a.positions[member.pos];
-        let planned_q: f64 = planned.iter().map(|&k| self.lots[k].take / member.price_f).sum();
         // Whole lots taken entirely keep their exact quantity.
-        let all_whole = planned.iter().all(|&k| self.lots[k].take >= self.lots[k].dollars - EPS);
-        let mut qty = if all_whole {
-            planned.iter().map(|&k| position.lots[self.lots[k].lot].quantity).sum()
-        } else {
-            to_quantity(planned_q, member.scale, member.round_up)
-        };
+        let mut qty = if all_whole { whole_qty } else { to_quantity(planned_q, member.scale, member.round_up) };
         if member.round_up && qty * member.price < self.min_trade {
             qty = (self.min_trade / member.price).round_dp_with_strategy(member.scale, RoundingStrategy::AwayFromZero);
         }
-        // Extra lots a rounded-up quantity may reach, in sequence order, never unsellable ones.
-        let extra: Vec<usize> = slot.lots.clone().filter(|&k| self.lots[k].member == m && self.lots[k].take <= EPS && self.lots[k].sellable).collect();
-        let mut reliefs = Vec::with_capacity(planned.len());
+        let mut reliefs = Vec::with_capacity(4);
         let mut left = qty;
         let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
-        for k in planned.into_iter().chain(extra) {
+        // Planned lots first, in sequence order (cheapest first); then, for a quantity
+        // rounded up, other sellable lots of the same security.
+        let planned = range.clone().filter(|&k| self.lots[k].member == m && self.lots[k].take > EPS);
+        let extra = range.filter(|&k| self.lots[k].member == m && self.lots[k].take <= EPS && self.lots[k].sellable);
+        for k in planned.chain(extra) {
             if left <= Decimal::ZERO {
                 break;
             }
@@ -1001,7 +994,7 @@ impl<'a> Ctx<'a> {
         let qty = qty - left.max(Decimal::ZERO);
         let amount = qty * member.price;
         if qty.is_zero() || amount < self.min_trade {
-            if slot.forced.is_some() && !qty.is_zero() {
+            if forced && !qty.is_zero() {
                 let id = &self.r.security(member.sec).id;
                 self.exceptions.push(EngineException::new(
                     "below_min_trade",
@@ -1085,7 +1078,7 @@ impl<'a> Ctx<'a> {
         } else {
             Decimal::ZERO
         };
-        let market_value = Decimal::from_f64_retain(self.total).unwrap_or_default().round_dp(2);
+        let market_value = from_f64(self.total, 2, Round::Nearest);
         AccountResult {
             account: self.a.id.clone(),
             outcome: if trades.is_empty() { AccountOutcome::NoTradesNeeded } else { AccountOutcome::Rebalanced },
@@ -1137,7 +1130,7 @@ fn push_pooled(segs: &mut Vec<Segment>, first: usize, mut seg: Segment) {
 /// The level L such that Σ max(0, d − L) = budget (for budget < Σ d).
 fn water_level(demand: &[f64], budget: f64) -> f64 {
     let mut sorted: Vec<f64> = demand.iter().copied().filter(|&d| d > 0.0).collect();
-    sorted.sort_by(|a, b| b.total_cmp(a));
+    sorted.sort_unstable_by(|a, b| b.total_cmp(a));
     let mut cum = 0.0;
     for (i, &d) in sorted.iter().enumerate() {
         cum += d;
