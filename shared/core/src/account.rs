@@ -127,7 +127,7 @@ pub enum OffModelPolicy {
 /// One purchase of a security: quantity still held, cost per share and trade date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaxLot {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
     pub quantity: Decimal,
     /// Cost basis per share, including any wash-sale adjustment.
@@ -199,8 +199,6 @@ fn default_off_model() -> OffModelPolicy {
 
 impl Account {
     pub fn restricted(&self, security: &str, kind: RestrictionKind) -> bool {
-        self.restrictions
-            .iter()
-            .any(|r| r.kind == kind && r.security == security)
+        self.restrictions.iter().any(|r| r.kind == kind && r.security == security)
     }
 }

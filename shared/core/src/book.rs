@@ -153,7 +153,8 @@ impl Reference {
             for sub in subs {
                 match index.get(sub) {
                     Some(&j) => substitutes[i as usize].push(j),
-                    None => problems.push(BookError::Reference(format!("substitute {sub} of {sec} is not a known security"))),
+                    None => problems
+                        .push(BookError::Reference(format!("substitute {sub} of {sec} is not a known security"))),
                 }
             }
         }
@@ -244,7 +245,10 @@ impl Reference {
             Some(Ok(m)) => {
                 for &(i, _) in &m.targets {
                     if self.prices[i as usize].is_none() {
-                        errs.push(BookError::MissingPrice { account: acct(), security: self.securities[i as usize].id.clone() });
+                        errs.push(BookError::MissingPrice {
+                            account: acct(),
+                            security: self.securities[i as usize].id.clone(),
+                        });
                     }
                 }
             }

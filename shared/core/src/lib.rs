@@ -13,13 +13,12 @@ pub mod security;
 pub mod trade;
 
 pub use account::{
-    Account, AccountStatus, AccountType, LotMethod, OffModelPolicy, Position, RecentTrade,
-    Restriction, RestrictionKind, TaxLot, TaxSettings,
+    Account, AccountStatus, AccountType, LotMethod, OffModelPolicy, Position, RecentTrade, Restriction,
+    RestrictionKind, TaxLot, TaxSettings,
 };
 pub use book::{BookError, Reference, ReferenceFile};
 pub use engine::{
-    rebalance, AccountOutcome, AccountResult, BandTarget, DriftStats, EngineException, Mode,
-    RebalanceOptions,
+    rebalance, AccountOutcome, AccountResult, BandTarget, DriftStats, EngineException, Mode, RebalanceOptions,
 };
 pub use model::{FlatModel, ModelHolding, ModelPortfolio, Sleeve, ToleranceBands};
 pub use security::{Price, Security, SecurityKind};

@@ -8,9 +8,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-const POW10: [f64; 19] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
-];
+const POW10: [f64; 19] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
 
 /// A decimal as an `f64` score. Exact up to the float's precision for the amounts a book
 /// holds; the general conversion is kept for very large mantissas or scales.

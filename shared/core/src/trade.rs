@@ -74,6 +74,7 @@ impl Term {
 /// The part of one tax lot a sale consumes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LotRelief {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub lot_id: String,
     pub acquired: NaiveDate,
     pub quantity: Decimal,

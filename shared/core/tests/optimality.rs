@@ -65,7 +65,8 @@ fn solve(book: &Book, a: &Account) -> Lp {
     let lambda = f(a.tax.tax_aversion);
     let model = &book.models[0];
     let price = |s: &str| f(book.prices.iter().find(|p| p.0 == s).unwrap().1);
-    let value = |s: &str| a.positions.iter().filter(|p| p.security == s).map(|p| f(p.quantity())).sum::<f64>() * price(s);
+    let value =
+        |s: &str| a.positions.iter().filter(|p| p.security == s).map(|p| f(p.quantity())).sum::<f64>() * price(s);
     let cash = f(a.cash);
     let total = cash + model.holdings.iter().map(|h| value(&h.security)).sum::<f64>();
     let cash_target = f(model.cash_weight) * total;
@@ -80,7 +81,11 @@ fn solve(book: &Book, a: &Account) -> Lp {
         for p in a.positions.iter().filter(|p| p.security == h.security) {
             for l in &p.lots {
                 let px = price(&h.security);
-                let rate = if Term::of_sale(l.acquired, trade_date) == Term::LongTerm { f(a.tax.long_term_rate) } else { f(a.tax.short_term_rate) };
+                let rate = if Term::of_sale(l.acquired, trade_date) == Term::LongTerm {
+                    f(a.tax.long_term_rate)
+                } else {
+                    f(a.tax.short_term_rate)
+                };
                 let tax_per_dollar = rate * (px - f(l.cost_basis)) / px;
                 sells.push(lp.add_var(lambda * tax_per_dollar, (0.0, f(l.quantity) * px)));
             }
@@ -136,7 +141,11 @@ fn whole_share_trades_stay_within_rounding_of_the_optimum() {
         let engine = engine_objective(&book, &a, &lp);
         // Each holding may end up to one share (two units of drift) from where the LP puts it.
         let slack: f64 = book.prices.iter().map(|p| 2.0 * f(p.1)).sum::<f64>() * (1.0 + f(a.tax.tax_aversion) * 0.37);
-        assert!(engine <= lp.objective + slack, "seed {seed}: engine {engine:.2} vs optimum {:.2} (+{slack:.2})", lp.objective);
+        assert!(
+            engine <= lp.objective + slack,
+            "seed {seed}: engine {engine:.2} vs optimum {:.2} (+{slack:.2})",
+            lp.objective
+        );
         total_gap += (engine - lp.objective) / lp.total;
     }
     eprintln!("mean gap, whole shares: {:.4} % of account value", total_gap / 300.0 * 100.0);

@@ -62,7 +62,13 @@ fn case(seed: u64, mode: Mode) -> Case {
     let min_trade = Decimal::from(g.below(200));
     book.models[0].min_trade = min_trade;
 
-    let types = [AccountType::Taxable, AccountType::Trust, AccountType::TraditionalIra, AccountType::RothIra, AccountType::Qualified];
+    let types = [
+        AccountType::Taxable,
+        AccountType::Trust,
+        AccountType::TraditionalIra,
+        AccountType::RothIra,
+        AccountType::Qualified,
+    ];
     let cash = Decimal::new(g.below(5_000_000) as i64, 2);
     let mut a = account("P-1", types[g.below(5) as usize], "M", &cash.to_string());
     a.allows_fractional = g.chance(50);
@@ -83,7 +89,11 @@ fn case(seed: u64, mode: Mode) -> Case {
         let price = book.prices[i].1;
         let lots: Vec<(String, String, String)> = (0..1 + g.below(4))
             .map(|_| {
-                let q = if s.fractional { Decimal::new(1 + g.below(400_000) as i64, 3) } else { Decimal::from(1 + g.below(400)) };
+                let q = if s.fractional {
+                    Decimal::new(1 + g.below(400_000) as i64, 3)
+                } else {
+                    Decimal::from(1 + g.below(400))
+                };
                 let basis = (price * Decimal::new(40 + g.below(120) as i64, 2)).round_dp(2);
                 let acquired = trade_date - Days::new(g.below(1500));
                 (q.to_string(), basis.to_string(), acquired.to_string())
@@ -102,7 +112,8 @@ fn case(seed: u64, mode: Mode) -> Case {
         });
     }
     for _ in 0..g.below(3) {
-        let kind = [RestrictionKind::DoNotBuy, RestrictionKind::DoNotSell, RestrictionKind::DoNotHold][g.below(3) as usize];
+        let kind =
+            [RestrictionKind::DoNotBuy, RestrictionKind::DoNotSell, RestrictionKind::DoNotHold][g.below(3) as usize];
         a.restrictions.push(Restriction { security: format!("S{}", g.below(n as u64)), kind });
     }
     let mut options = RebalanceOptions::new(mode);

@@ -12,7 +12,13 @@ fn opts(mode: Mode) -> RebalanceOptions {
 /// $100,000 IRA: AAA $70,000, BBB $28,000, cash $2,000 against a 49/49/2 model.
 #[test]
 fn full_rebalance_of_an_ira_moves_exactly_the_drift() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model("M", "0.02", &[("AAA", "0.49"), ("BBB", "0.49")], "0.02", "0.25");
+    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
+        "M",
+        "0.02",
+        &[("AAA", "0.49"), ("BBB", "0.49")],
+        "0.02",
+        "0.25",
+    );
     let r = book.reference();
     let mut a = account("IRA-1", AccountType::TraditionalIra, "M", "2000");
     hold(&mut a, "AAA", &[("700", "60", "2020-01-02")]);
@@ -31,11 +37,13 @@ fn full_rebalance_of_an_ira_moves_exactly_the_drift() {
 }
 
 fn three_fund_book() -> Book {
-    Book::new()
-        .etf("AAA", "100")
-        .etf("BBB", "50")
-        .etf("CCC", "25")
-        .model("M3", "0.02", &[("AAA", "0.40"), ("BBB", "0.30"), ("CCC", "0.28")], "0.03", "0")
+    Book::new().etf("AAA", "100").etf("BBB", "50").etf("CCC", "25").model(
+        "M3",
+        "0.02",
+        &[("AAA", "0.40"), ("BBB", "0.30"), ("CCC", "0.28")],
+        "0.03",
+        "0",
+    )
 }
 
 /// AAA 46 % (band 37–43 %: out), BBB 25 % (27–33 %: out), CCC 27 % (in), cash 2 %.
@@ -83,7 +91,13 @@ fn tolerance_leaves_an_account_inside_every_band_alone() {
 /// $10,000 cash over a 2 % target: $8,000 goes to the one underweight holding; nothing is sold.
 #[test]
 fn buy_only_invests_excess_cash_in_the_underweight_holding() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model("M", "0.02", &[("AAA", "0.49"), ("BBB", "0.49")], "0.02", "0.25");
+    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
+        "M",
+        "0.02",
+        &[("AAA", "0.49"), ("BBB", "0.49")],
+        "0.02",
+        "0.25",
+    );
     let r = book.reference();
     let mut a = account("BUY-1", AccountType::Taxable, "M", "10000");
     hold(&mut a, "AAA", &[("400", "90", "2020-01-02")]);
@@ -109,7 +123,8 @@ fn raise_cash_relieves_the_cheapest_tax_lots() {
     let sell = trade(&res, "AAA", Side::Sell).expect("a sale");
     assert_eq!(sell.reason, TradeReason::CashRaise);
     assert_eq!(sell.quantity, dec("120"));
-    let relieved: Vec<(String, Decimal, Decimal)> = sell.lots.iter().map(|l| (l.lot_id.clone(), l.quantity, l.gain)).collect();
+    let relieved: Vec<(String, Decimal, Decimal)> =
+        sell.lots.iter().map(|l| (l.lot_id.clone(), l.quantity, l.gain)).collect();
     assert_eq!(relieved, vec![("AAA-3".into(), dec("50"), dec("-500")), ("AAA-2".into(), dec("70"), dec("350"))]);
     assert_eq!((res.short_term_gain, res.long_term_gain), (dec("-150"), Decimal::ZERO));
     assert_eq!(res.estimated_tax, dec("-55.50"));
@@ -146,11 +161,13 @@ fn raise_cash_rounds_up_to_cover_the_withdrawal() {
 }
 
 fn harvest_book() -> Book {
-    Book::new()
-        .etf("AAA", "80")
-        .etf("SUB", "40")
-        .substitute("AAA", "SUB")
-        .model("H", "0.02", &[("AAA", "0.98")], "0.02", "0.25")
+    Book::new().etf("AAA", "80").etf("SUB", "40").substitute("AAA", "SUB").model(
+        "H",
+        "0.02",
+        &[("AAA", "0.98")],
+        "0.02",
+        "0.25",
+    )
 }
 
 /// Lot 1 is down 20 % ($2,000); lot 2 is at a gain. Sell lot 1 only, buy $8,000 of SUB.
@@ -194,12 +211,13 @@ fn harvest_is_deferred_when_it_would_be_a_wash_sale() {
 /// would be a wash sale, so the engine buys the substitute instead.
 #[test]
 fn a_recent_loss_sale_blocks_buying_back_and_the_substitute_is_bought() {
-    let book = Book::new()
-        .etf("AAA", "100")
-        .etf("BBB", "50")
-        .etf("ALT", "20")
-        .substitute("AAA", "ALT")
-        .model("M", "0.02", &[("AAA", "0.49"), ("BBB", "0.49")], "0.02", "0.25");
+    let book = Book::new().etf("AAA", "100").etf("BBB", "50").etf("ALT", "20").substitute("AAA", "ALT").model(
+        "M",
+        "0.02",
+        &[("AAA", "0.49"), ("BBB", "0.49")],
+        "0.02",
+        "0.25",
+    );
     let r = book.reference();
     let mut a = account("WASH-1", AccountType::Taxable, "M", "31000");
     hold(&mut a, "AAA", &[("200", "120", "2024-01-02")]);
@@ -221,7 +239,13 @@ fn a_recent_loss_sale_blocks_buying_back_and_the_substitute_is_bought() {
 /// selling a short-term gain to rebalance, while an IRA holding the same book rebalances.
 #[test]
 fn tax_aversion_stops_selling_an_expensive_gain() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model("M", "0", &[("AAA", "0.5"), ("BBB", "0.5")], "0.02", "0.25");
+    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
+        "M",
+        "0",
+        &[("AAA", "0.5"), ("BBB", "0.5")],
+        "0.02",
+        "0.25",
+    );
     let r = book.reference();
     let mut a = account("TAX-1", AccountType::Taxable, "M", "0");
     hold(&mut a, "AAA", &[("600", "10", "2026-10-01")]);
@@ -239,7 +263,13 @@ fn tax_aversion_stops_selling_an_expensive_gain() {
 /// when the avoid-short-term setting is on.
 #[test]
 fn avoid_short_term_gains_skips_short_term_lots() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model("M", "0", &[("AAA", "0.5"), ("BBB", "0.5")], "0.02", "0.25");
+    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
+        "M",
+        "0",
+        &[("AAA", "0.5"), ("BBB", "0.5")],
+        "0.02",
+        "0.25",
+    );
     let r = book.reference();
     let mut a = account("ST-1", AccountType::Taxable, "M", "0");
     hold(&mut a, "AAA", &[("50", "99", "2026-09-01"), ("100", "70", "2020-01-02")]);
@@ -253,7 +283,13 @@ fn avoid_short_term_gains_skips_short_term_lots() {
 
 #[test]
 fn gain_budget_cuts_back_sales() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model("M", "0", &[("AAA", "0.5"), ("BBB", "0.5")], "0.02", "0.25");
+    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
+        "M",
+        "0",
+        &[("AAA", "0.5"), ("BBB", "0.5")],
+        "0.02",
+        "0.25",
+    );
     let r = book.reference();
     let mut a = account("BUD-1", AccountType::Taxable, "M", "0");
     hold(&mut a, "AAA", &[("600", "50", "2020-01-02")]);
@@ -269,7 +305,13 @@ fn gain_budget_cuts_back_sales() {
 
 #[test]
 fn restricted_and_off_model_holdings() {
-    let mut book = Book::new().etf("AAA", "100").etf("BBB", "50").etf("OLD", "10").model("M", "0", &[("AAA", "0.5"), ("BBB", "0.5")], "0.02", "0.25");
+    let mut book = Book::new().etf("AAA", "100").etf("BBB", "50").etf("OLD", "10").model(
+        "M",
+        "0",
+        &[("AAA", "0.5"), ("BBB", "0.5")],
+        "0.02",
+        "0.25",
+    );
     book.securities[1].restricted = true; // BBB on the firm's restricted list
     let r = book.reference();
     let mut a = account("OFF-1", AccountType::RothIra, "M", "0");

@@ -193,7 +193,8 @@ pub fn rebalance(reference: &Reference, account: &Account, options: &RebalanceOp
     }
     if account.status != crate::account::AccountStatus::Active {
         let mut r = AccountResult::empty(account, AccountOutcome::Skipped);
-        let status = serde_json::to_value(account.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let status =
+            serde_json::to_value(account.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         r.exceptions.push(EngineException::new(
             "account_not_active",
             format!("account {} is {status}; only active accounts are rebalanced", account.id),

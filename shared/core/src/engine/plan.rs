@@ -247,7 +247,7 @@ impl<'a> Ctx<'a> {
                     tax,
                     gain,
                     short_term_gain: taxable && !long_term && gain > 0.0,
-                    sellable: !do_not_sell && !(loss && recently_bought),
+                    sellable: !do_not_sell && (!loss || !recently_bought),
                     take: 0.0,
                 });
             }
@@ -444,7 +444,11 @@ impl<'a> Ctx<'a> {
                 let lots = &mut self.lots[range.clone()];
                 match method {
                     LotMethod::MinTax => lots.sort_unstable_by(|x, y| {
-                        x.tax.total_cmp(&y.tax).then(x.gain.total_cmp(&y.gain)).then(x.member.cmp(&y.member)).then(x.lot.cmp(&y.lot))
+                        x.tax
+                            .total_cmp(&y.tax)
+                            .then(x.gain.total_cmp(&y.gain))
+                            .then(x.member.cmp(&y.member))
+                            .then(x.lot.cmp(&y.lot))
                     }),
                     LotMethod::Hifo | LotMethod::Fifo => lots.sort_unstable_by(|x, y| {
                         let lx = &a.positions[members[x.member].pos].lots[x.lot];
@@ -481,14 +485,20 @@ impl<'a> Ctx<'a> {
                             first = segs.len();
                         }
                         let key = if class == 2 { base + DRIFT_PER_DOLLAR_MOVED } else { base };
-                        push_pooled(&mut segs, first, Segment { slot: s, start: piece_start, end: piece_end, key, class, gain: lot.gain });
+                        push_pooled(
+                            &mut segs,
+                            first,
+                            Segment { slot: s, start: piece_start, end: piece_end, key, class, gain: lot.gain },
+                        );
                     }
                     piece_start = piece_start.max(piece_end);
                 }
                 at = end;
             }
         }
-        segs.sort_unstable_by(|x, y| x.key.total_cmp(&y.key).then(x.slot.cmp(&y.slot)).then(x.start.total_cmp(&y.start)));
+        segs.sort_unstable_by(|x, y| {
+            x.key.total_cmp(&y.key).then(x.slot.cmp(&y.slot)).then(x.start.total_cmp(&y.start))
+        });
         segs
     }
 
@@ -587,7 +597,10 @@ impl<'a> Ctx<'a> {
             if !self.exceptions.iter().any(|e| e.code == "gain_budget") {
                 self.exceptions.push(EngineException::new(
                     "gain_budget",
-                    format!("sales cut back to stay within the realized-gain budget of ${}", self.a.tax.gain_budget.unwrap_or_default()),
+                    format!(
+                        "sales cut back to stay within the realized-gain budget of ${}",
+                        self.a.tax.gain_budget.unwrap_or_default()
+                    ),
                 ));
             }
         }
@@ -611,7 +624,10 @@ impl<'a> Ctx<'a> {
         let mut order: Vec<usize> = (0..self.lots.len())
             .filter(|&k| {
                 let l = &self.lots[k];
-                l.short_term_gain && l.sellable && l.dollars - l.take > EPS && self.slots[self.members[l.member].slot].buy <= 0.0
+                l.short_term_gain
+                    && l.sellable
+                    && l.dollars - l.take > EPS
+                    && self.slots[self.members[l.member].slot].buy <= 0.0
             })
             .collect();
         order.sort_by(|&x, &y| self.lots[x].tax.total_cmp(&self.lots[y].tax));
@@ -673,9 +689,9 @@ impl<'a> Ctx<'a> {
             .map(|s| self.demand(s, true))
             .sum();
         self.sell_plan(need, out_demand, true);
-        // Cash beyond its band is invested across every underweight holding; otherwise only
-        // the out-of-band ones are bought.
-        let cash_high = self.cash_f - self.cash_target > self.cash_band + EPS;
+        // Cash beyond its band after the trims is invested across every underweight holding;
+        // otherwise only the out-of-band ones are bought.
+        let cash_high = self.free_cash() - out_demand > self.cash_band + EPS;
         self.allocate_buys(|ctx, s| {
             let slot = &ctx.slots[s];
             if slot.out_of_band && slot.value < slot.target {
@@ -773,7 +789,10 @@ impl<'a> Ctx<'a> {
             }
             let id = self.r.security(sec).id.clone();
             if !can_sell {
-                self.exceptions.push(EngineException::new("harvest_blocked", format!("{id}: loss not harvested: do-not-sell restriction")));
+                self.exceptions.push(EngineException::new(
+                    "harvest_blocked",
+                    format!("{id}: loss not harvested: do-not-sell restriction"),
+                ));
                 continue;
             }
             let bought_today = self.bought_groups.contains(&self.r.wash_group(sec));
@@ -824,15 +843,13 @@ impl<'a> Ctx<'a> {
         let primary = self.slots[slot].primary;
         // The model security itself (when a held substitute is harvested) or one of its
         // substitutes; never another slot's security, which would move that slot instead.
-        std::iter::once(primary)
-            .chain(self.r.substitutes(primary).iter().copied())
-            .find(|&c| {
-                c != sec
-                    && !self.slots.iter().enumerate().any(|(i, s)| i != slot && s.primary == c)
-                    && self.r.wash_group(c) != group
-                    && !self.is_buy_blocked(c)
-                    && !self.bought_groups.contains(&self.r.wash_group(c))
-            })
+        std::iter::once(primary).chain(self.r.substitutes(primary).iter().copied()).find(|&c| {
+            c != sec
+                && !self.slots.iter().enumerate().any(|(i, s)| i != slot && s.primary == c)
+                && self.r.wash_group(c) != group
+                && !self.is_buy_blocked(c)
+                && !self.bought_groups.contains(&self.r.wash_group(c))
+        })
     }
 
     // ---------------------------------------------------------------- realization

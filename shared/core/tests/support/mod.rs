@@ -113,7 +113,12 @@ pub fn hold(a: &mut Account, security: &str, lots: &[(&str, &str, &str)]) {
         lots: lots
             .iter()
             .enumerate()
-            .map(|(i, (q, b, d))| TaxLot { id: format!("{security}-{}", i + 1), quantity: dec(q), cost_basis: dec(b), acquired: date(d) })
+            .map(|(i, (q, b, d))| TaxLot {
+                id: format!("{security}-{}", i + 1),
+                quantity: dec(q),
+                cost_basis: dec(b),
+                acquired: date(d),
+            })
             .collect(),
     });
 }
@@ -143,4 +148,3 @@ impl Gen {
         self.below(100) < pct
     }
 }
-

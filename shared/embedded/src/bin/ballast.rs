@@ -1,1 +1,127 @@
-fn main() {}
+//! `ballast`: rebalance a generated book or your own, or write a generated book to see the
+//! file format.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use ballast_core::{BandTarget, Decimal, Mode, RebalanceOptions};
+use ballast_embedded::{run, BookSource, ProgressBarReporter, RunConfig};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "ballast", version, about = "Tax-aware, model-based rebalancing of a whole book, in-process")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rebalance every account of a book and write trades, exceptions and a summary.
+    Run(RunArgs),
+    /// Write a generated book (reference.json and accounts.jsonl) to show the file format.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Number of accounts to generate.
+    #[arg(long, default_value_t = 100_000, conflicts_with = "accounts_file")]
+    accounts: u64,
+    /// Seed of the generated book.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// full, tolerance, buy-only, raise-cash or tax-loss-harvest.
+    #[arg(long, default_value = "tolerance", value_parser = Mode::from_str)]
+    mode: Mode,
+    /// In tolerance mode, trade out-of-band holdings back to target or to the band edge.
+    #[arg(long, default_value = "target", value_parser = parse_band_target)]
+    band_target: BandTarget,
+    /// Withdrawal to raise in every account (raise-cash mode), in dollars.
+    #[arg(long, value_parser = parse_amount, allow_hyphen_values = true)]
+    withdrawal: Option<Decimal>,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Reference file (securities, prices, models) of your own book.
+    #[arg(long, requires = "accounts_file")]
+    reference: Option<PathBuf>,
+    /// Accounts file of your own book: one account JSON per line.
+    #[arg(long, requires = "reference")]
+    accounts_file: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    #[arg(long, default_value_t = 1_000)]
+    accounts: u64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long, default_value = "book")]
+    out: PathBuf,
+}
+
+fn parse_band_target(s: &str) -> Result<BandTarget, String> {
+    match s {
+        "target" => Ok(BandTarget::Target),
+        "edge" => Ok(BandTarget::Edge),
+        other => Err(format!("unknown band target {other:?}; expected target or edge")),
+    }
+}
+
+fn parse_amount(s: &str) -> Result<Decimal, String> {
+    let d = Decimal::from_str(s.trim().trim_start_matches('$').replace(',', "").as_str())
+        .map_err(|_| format!("{s:?} is not an amount of dollars"))?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err(format!("{s} is negative; a withdrawal is a positive amount"));
+    }
+    Ok(d)
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run(args) => run_command(args),
+        Command::Generate(args) => match ballast_synth::write_book(&args.out, args.seed, args.accounts) {
+            Ok(()) => {
+                println!(
+                    "wrote {} accounts (seed {}) to {} and {}",
+                    args.accounts,
+                    args.seed,
+                    args.out.join("reference.json").display(),
+                    args.out.join("accounts.jsonl").display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("ballast: cannot write the book to {}: {e}", args.out.display());
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn run_command(args: RunArgs) -> ExitCode {
+    let book = match (args.reference, args.accounts_file) {
+        (Some(reference), Some(accounts)) => BookSource::Files { reference, accounts },
+        _ => BookSource::Generated { accounts: args.accounts, seed: args.seed },
+    };
+    let mut options = RebalanceOptions::new(args.mode);
+    options.band_target = args.band_target;
+    options.withdrawal = args.withdrawal;
+    let config = RunConfig::new(book, options, args.out);
+    let progress = ProgressBarReporter::stderr(args.quiet);
+    match run(&config, &progress) {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ballast: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

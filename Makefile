@@ -1,0 +1,35 @@
+# Ballast: build, test and run the embedded default.
+#   make run ACCOUNTS=1000000 MODE=full    rebalance a generated book into out/
+#   make generate ACCOUNTS=1000            write a sample book (reference.json, accounts.jsonl) into book/
+
+export CARGO_BUILD_JOBS ?= 2
+
+ACCOUNTS ?= 100000
+SEED ?= 42
+MODE ?= tolerance
+OUT ?= out
+BOOK ?= book
+
+.PHONY: build run generate test bench fmt lint
+
+build:
+	cargo build --release -p ballast-embedded
+
+run: build
+	target/release/ballast run --accounts $(ACCOUNTS) --seed $(SEED) --mode $(MODE) --out $(OUT)
+
+# A sample book is small unless ACCOUNTS is given: 100,000 accounts are ~1 GB of JSON.
+generate: build
+	target/release/ballast generate --accounts $(if $(filter command line environment,$(origin ACCOUNTS)),$(ACCOUNTS),1000) --seed $(SEED) --out $(BOOK)
+
+test:
+	cargo test --workspace
+
+bench:
+	cargo bench -p ballast-embedded
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings

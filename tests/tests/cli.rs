@@ -1,0 +1,310 @@
+//! End-to-end behaviour of the embedded default as a user meets it: a generated run, the
+//! same run twice, a book written to files and read back, a book with bad accounts and
+//! lines, and the `ballast` binary's exit codes and messages.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ballast_core::{Mode, RebalanceOptions, ReferenceFile};
+use ballast_embedded::{run, BookSource, NoProgress, RunConfig, Summary};
+use serde_json::Value;
+
+/// A scratch directory removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("ballast-tests-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn generated(accounts: u64, seed: u64, out: &Path) -> RunConfig {
+    RunConfig::new(BookSource::Generated { accounts, seed }, RebalanceOptions::new(Mode::Tolerance), out)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn json_lines(path: &Path) -> Vec<Value> {
+    read(path).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn a_generated_run_writes_trades_that_agree_with_its_summary() {
+    let dir = Scratch::new("generated");
+    let out = dir.path("out");
+    let summary = run(&generated(2_000, 42, &out), &NoProgress).unwrap();
+
+    let a = &summary.accounts;
+    assert_eq!(a.total, 2_000);
+    assert_eq!(a.rebalanced + a.no_trades_needed + a.skipped + a.invalid + a.errors, 2_000);
+    assert_eq!(a.invalid, 0, "{:?}", summary.not_rebalanced);
+    assert!(a.rebalanced > 0, "tolerance mode on a drifted book rebalances some accounts");
+
+    let csv = read(&out.join("trades.csv"));
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next(),
+        Some("account,security,side,quantity,price,amount,reason,short_term_gain,long_term_gain,lots")
+    );
+    let rows: Vec<&str> = rows.collect();
+    let trades = json_lines(&out.join("trades.jsonl"));
+    assert_eq!(rows.len() as u64, summary.trades.total);
+    assert_eq!(trades.len() as u64, summary.trades.total);
+    assert_eq!(summary.trades.buys + summary.trades.sells, summary.trades.total);
+    assert_eq!(summary.trades.by_reason.values().sum::<u64>(), summary.trades.total);
+
+    // Every row has ten columns, rows and JSON lines describe the same trades, and a sale
+    // lists the lots it relieves.
+    for (row, t) in rows.iter().zip(&trades) {
+        let cols: Vec<&str> = row.split(',').collect();
+        assert_eq!(cols.len(), 10, "{row}");
+        assert_eq!(cols[0], t["account"]);
+        assert_eq!(cols[1], t["security"]);
+        assert_eq!(cols[2], t["side"]);
+        assert_eq!(cols[3], t["quantity"]);
+        let lots = t["lots"].as_array().unwrap();
+        if cols[2] == "sell" {
+            assert!(!lots.is_empty(), "{row}");
+            assert_eq!(cols[9].split(';').count(), lots.len(), "{row}");
+        } else {
+            assert!(lots.is_empty() && cols[9].is_empty(), "{row}");
+        }
+    }
+    let sells = trades.iter().filter(|t| t["side"] == "sell").count() as u64;
+    assert_eq!(sells, summary.trades.sells);
+
+    // Skipped and invalid accounts are each reported once.
+    let exceptions = json_lines(&out.join("exceptions.jsonl"));
+    let reported = exceptions.iter().filter(|e| e["outcome"] == "skipped" || e["outcome"] == "invalid").count() as u64;
+    assert_eq!(reported, a.skipped + a.invalid);
+
+    let saved: Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    assert_eq!(saved["accounts"]["total"], 2_000);
+    assert_eq!(saved["trades"]["total"], summary.trades.total);
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_trades() {
+    let dir = Scratch::new("deterministic");
+    let first = dir.path("first");
+    let second = dir.path("second");
+    run(&generated(1_500, 7, &first), &NoProgress).unwrap();
+    // Chunking changes how work is split across threads, never what is written.
+    let mut config = generated(1_500, 7, &second);
+    config.chunk_size = 37;
+    run(&config, &NoProgress).unwrap();
+    for name in ["trades.csv", "trades.jsonl", "exceptions.jsonl"] {
+        assert!(read(&first.join(name)) == read(&second.join(name)), "{name} differs between identical runs");
+    }
+    let other = dir.path("other");
+    run(&generated(1_500, 8, &other), &NoProgress).unwrap();
+    assert_ne!(read(&first.join("trades.csv")), read(&other.join("trades.csv")));
+}
+
+#[test]
+fn a_book_written_to_files_gives_the_same_trades_as_the_generated_run() {
+    let dir = Scratch::new("roundtrip");
+    let book = dir.path("book");
+    ballast_synth::write_book(&book, 42, 1_500).unwrap();
+    let from_generator = dir.path("generated");
+    let from_files = dir.path("files");
+    let g = run(&generated(1_500, 42, &from_generator), &NoProgress).unwrap();
+    let files = RunConfig::new(
+        BookSource::Files { reference: book.join("reference.json"), accounts: book.join("accounts.jsonl") },
+        RebalanceOptions::new(Mode::Tolerance),
+        &from_files,
+    );
+    let f = run(&files, &NoProgress).unwrap();
+    assert_eq!(g.accounts, f.accounts);
+    assert_eq!(g.trades, f.trades);
+    assert!(read(&from_generator.join("trades.csv")) == read(&from_files.join("trades.csv")));
+    assert!(read(&from_generator.join("trades.jsonl")) == read(&from_files.join("trades.jsonl")));
+}
+
+/// A book with one broken account per kind of problem, a malformed line and a truncated
+/// last line, among good accounts. Returns (reference, accounts, good account ids).
+fn bad_book(dir: &Scratch) -> (PathBuf, PathBuf, Vec<String>) {
+    let book = dir.path("book");
+    ballast_synth::write_book(&book, 3, 40).unwrap();
+    let mut reference: ReferenceFile = serde_json::from_str(&read(&book.join("reference.json"))).unwrap();
+    let mut unpriced = reference.securities[0].clone();
+    unpriced.id = "NOPRICE".into();
+    reference.securities.push(unpriced);
+    let mut broken_model = reference.models.iter().find(|m| m.sleeves.is_empty()).unwrap().clone();
+    broken_model.id = "BROKEN".into();
+    broken_model.cash_weight += rust_decimal::Decimal::new(3, 2);
+    reference.models.push(broken_model);
+    std::fs::write(book.join("reference.json"), serde_json::to_string(&reference).unwrap()).unwrap();
+
+    let lines: Vec<String> = read(&book.join("accounts.jsonl")).lines().map(str::to_string).collect();
+    let good: Vec<String> =
+        lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_string()).collect();
+    let variant = |id: &str, change: &dyn Fn(&mut Value)| {
+        let mut v: Value = serde_json::from_str(&lines[0]).unwrap();
+        v["id"] = id.into();
+        change(&mut v);
+        v.to_string()
+    };
+    let mut out = Vec::new();
+    out.extend(lines[..20].iter().cloned());
+    out.push(variant("BAD-UNKNOWN", &|v| v["positions"][0]["security"] = "NOSUCH".into()));
+    out.push(variant("BAD-NOPRICE", &|v| v["positions"][0]["security"] = "NOPRICE".into()));
+    out.push(variant("BAD-QUANTITY", &|v| v["positions"][0]["lots"][0]["quantity"] = "-5".into()));
+    out.push(variant("BAD-MODEL", &|v| v["model"] = "BROKEN".into()));
+    out.push(r#"{"id": "BAD-JSON", "account_type": taxable, "model": "X"}"#.to_string());
+    out.push(String::new());
+    out.extend(lines[20..].iter().cloned());
+    let truncated = &lines[1][..lines[1].len() / 2];
+    let accounts = out.join("\n") + "\n" + truncated;
+    std::fs::write(book.join("accounts.jsonl"), accounts).unwrap();
+    (book.join("reference.json"), book.join("accounts.jsonl"), good)
+}
+
+#[test]
+fn a_bad_book_is_reported_per_account_and_line_and_the_rest_is_rebalanced() {
+    let dir = Scratch::new("bad-book");
+    let (reference, accounts, good) = bad_book(&dir);
+    let out = dir.path("out");
+    let config = RunConfig::new(BookSource::Files { reference, accounts }, RebalanceOptions::new(Mode::Full), &out);
+    let summary: Summary = run(&config, &NoProgress).unwrap();
+
+    assert_eq!(summary.accounts.total, good.len() as u64 + 6);
+    assert_eq!(summary.accounts.invalid, 6);
+    assert_eq!(summary.malformed_lines, 2);
+    assert_eq!(
+        summary.accounts.rebalanced + summary.accounts.no_trades_needed + summary.accounts.skipped,
+        good.len() as u64
+    );
+    assert!(summary.accounts.rebalanced > 0);
+
+    let exceptions = json_lines(&out.join("exceptions.jsonl"));
+    let by_account: HashMap<&str, &Value> =
+        exceptions.iter().filter_map(|e| e["account"].as_str().map(|a| (a, e))).collect();
+    for (account, code, line, words) in [
+        ("BAD-UNKNOWN", "unknown_security", 21, "unknown security NOSUCH"),
+        ("BAD-NOPRICE", "missing_price", 22, "no price for NOPRICE"),
+        ("BAD-QUANTITY", "non_positive_quantity", 23, "non-positive quantity -5"),
+        ("BAD-MODEL", "invalid_model", 24, "not 100%"),
+    ] {
+        let e = by_account.get(account).unwrap_or_else(|| panic!("{account} is not reported: {exceptions:?}"));
+        assert_eq!(e["outcome"], "invalid", "{e}");
+        assert_eq!(e["code"], code, "{e}");
+        assert_eq!(e["line"], line, "{e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains(words), "{account}: {message}");
+    }
+    // A line that is not JSON has no account to name: it is reported by its line number.
+    let malformed = exceptions.iter().find(|e| e["line"] == 25).expect("malformed line reported");
+    assert_eq!((&malformed["outcome"], &malformed["code"]), (&Value::from("invalid"), &Value::from("malformed_json")));
+    assert!(malformed["message"].as_str().unwrap().starts_with("line 25: malformed JSON"), "{malformed}");
+    // The truncated last line names its line (blank line 26 is skipped, not counted).
+    let last_line = 20 + 5 + 1 + (good.len() - 20) + 1;
+    let truncated = exceptions.iter().find(|e| e["line"] == last_line).expect("truncated line reported");
+    assert_eq!(truncated["code"], "malformed_json");
+    assert!(truncated["message"].as_str().unwrap().contains("truncated"), "{truncated}");
+    // The broken model is reported once as a reference problem.
+    assert!(exceptions
+        .iter()
+        .any(|e| e["outcome"] == "reference" && e["message"].as_str().unwrap().contains("BROKEN")));
+    assert_eq!(summary.reference_problems, 1);
+
+    // Good accounts are never reported as invalid, and their trades are written.
+    for id in &good {
+        if let Some(e) = by_account.get(id.as_str()) {
+            assert_ne!(e["outcome"], "invalid", "{e}");
+        }
+    }
+    let trades = json_lines(&out.join("trades.jsonl"));
+    assert!(!trades.is_empty());
+    assert!(trades.iter().all(|t| !t["account"].as_str().unwrap().starts_with("BAD-")));
+}
+
+/// The `ballast` binary of this build, built by cargo if needed (it is another package's
+/// binary, so cargo does not hand its path to this test).
+fn ballast_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/cli-<hash>
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.current_dir(workspace).args(["build", "--quiet", "-p", "ballast-embedded", "--bin", "ballast"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "building the ballast binary failed");
+    let bin = profile_dir.join(format!("ballast{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} was not built", bin.display());
+    bin
+}
+
+#[test]
+fn the_binary_exits_zero_on_bad_accounts_and_non_zero_on_an_unusable_reference() {
+    let bin = ballast_binary();
+    let dir = Scratch::new("binary");
+    let (reference, accounts, _) = bad_book(&dir);
+
+    let ok = Command::new(&bin)
+        .args(["run", "--quiet", "--mode", "tolerance", "--out"])
+        .arg(dir.path("out"))
+        .arg("--reference")
+        .arg(&reference)
+        .arg("--accounts-file")
+        .arg(&accounts)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert!(ok.status.success(), "exit {:?}: {stderr}", ok.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stdout.contains("invalid") && stdout.contains("malformed_json"), "{stdout}");
+    assert!(dir.path("out").join("summary.json").exists());
+
+    let missing = dir.path("no-such-reference.json");
+    let failed = Command::new(&bin)
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path("out2"))
+        .arg("--reference")
+        .arg(&missing)
+        .arg("--accounts-file")
+        .arg(&accounts)
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let message = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("cannot read reference file") && message.contains("no-such-reference.json"), "{message}");
+
+    let garbled = dir.path("garbled.json");
+    std::fs::write(&garbled, "{\"trade_date\": \"2026-11-27\", \"securities\": [").unwrap();
+    let failed = Command::new(&bin)
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path("out3"))
+        .arg("--reference")
+        .arg(&garbled)
+        .arg("--accounts-file")
+        .arg(&accounts)
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let message = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("garbled.json") && message.contains("not a valid book reference"), "{message}");
+}
