@@ -237,6 +237,12 @@ impl Reference {
 
     /// Checks an account against the reference data; every problem found is returned.
     pub fn validate_account(&self, a: &Account) -> Vec<BookError> {
+        self.resolve_account(a).err().unwrap_or_default()
+    }
+
+    /// Validates an account and, when it is sound, returns the security index of each of
+    /// its positions (in position order), so the engine never looks an id up twice.
+    pub fn resolve_account(&self, a: &Account) -> Result<Vec<SecIdx>, Vec<BookError>> {
         let mut errs = Vec::new();
         let acct = || a.id.clone();
         match self.models.get(&a.model) {
@@ -258,20 +264,19 @@ impl Reference {
                 errs.push(BookError::NegativeAmount { account: acct(), field, value });
             }
         }
-        let mut seen = std::collections::HashSet::with_capacity(a.positions.len());
+        let mut indices = Vec::with_capacity(a.positions.len());
         for p in &a.positions {
-            if !seen.insert(p.security.as_str()) {
-                errs.push(BookError::DuplicatePosition { account: acct(), security: p.security.clone() });
-            }
             match self.index.get(&p.security) {
                 None => errs.push(BookError::UnknownSecurity { account: acct(), security: p.security.clone() }),
-                Some(&i) if self.prices[i as usize].is_none() => {
-                    errs.push(BookError::MissingPrice { account: acct(), security: p.security.clone() })
+                Some(&i) => {
+                    if self.prices[i as usize].is_none() {
+                        errs.push(BookError::MissingPrice { account: acct(), security: p.security.clone() });
+                    }
+                    indices.push(i);
                 }
-                Some(_) => {}
             }
             for (k, lot) in p.lots.iter().enumerate() {
-                if lot.quantity <= Decimal::ZERO {
+                if lot.quantity.is_sign_negative() || lot.quantity.is_zero() {
                     errs.push(BookError::NonPositiveQuantity {
                         account: acct(),
                         security: p.security.clone(),
@@ -289,12 +294,27 @@ impl Reference {
                 }
             }
         }
+        let mut seen = vec![0u64; self.securities.len().div_ceil(64)];
+        for &i in &indices {
+            let (word, bit) = (i as usize / 64, 1u64 << (i % 64));
+            if seen[word] & bit != 0 {
+                errs.push(BookError::DuplicatePosition {
+                    account: acct(),
+                    security: self.securities[i as usize].id.clone(),
+                });
+            }
+            seen[word] |= bit;
+        }
         for r in &a.restrictions {
             if !self.index.contains_key(&r.security) {
                 errs.push(BookError::UnknownRestrictedSecurity { account: acct(), security: r.security.clone() });
             }
         }
-        errs
+        if errs.is_empty() {
+            Ok(indices)
+        } else {
+            Err(errs)
+        }
     }
 }
 

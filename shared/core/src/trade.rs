@@ -63,10 +63,17 @@ pub enum Term {
 
 impl Term {
     /// Long-term when sold after the one-year anniversary of the acquisition date.
+    /// A lot bought on 29 February has its anniversary on 28 February of a common year.
     pub fn of_sale(acquired: NaiveDate, trade_date: NaiveDate) -> Term {
-        match acquired.checked_add_months(chrono::Months::new(12)) {
-            Some(anniversary) if trade_date > anniversary => Term::LongTerm,
-            _ => Term::ShortTerm,
+        use chrono::Datelike;
+        let (y, m, mut d) = (acquired.year() + 1, acquired.month(), acquired.day());
+        if m == 2 && d == 29 && NaiveDate::from_ymd_opt(y, 2, 29).is_none() {
+            d = 28;
+        }
+        if (trade_date.year(), trade_date.month(), trade_date.day()) > (y, m, d) {
+            Term::LongTerm
+        } else {
+            Term::ShortTerm
         }
     }
 }
@@ -114,5 +121,9 @@ mod tests {
     fn a_sale_on_the_anniversary_is_still_short_term() {
         assert_eq!(Term::of_sale(d("2025-03-15"), d("2026-03-15")), Term::ShortTerm);
         assert_eq!(Term::of_sale(d("2025-03-15"), d("2026-03-16")), Term::LongTerm);
+        assert_eq!(Term::of_sale(d("2024-02-29"), d("2025-02-28")), Term::ShortTerm);
+        assert_eq!(Term::of_sale(d("2024-02-29"), d("2025-03-01")), Term::LongTerm);
+        assert_eq!(Term::of_sale(d("2027-02-28"), d("2028-02-29")), Term::LongTerm);
+        assert_eq!(Term::of_sale(d("2025-12-31"), d("2026-12-31")), Term::ShortTerm);
     }
 }

@@ -4,6 +4,10 @@
 
 use std::hint::black_box;
 
+// The same allocator as the `ballast` binary, so the figures are what a run gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use ballast_core::{rebalance, Account, AccountStatus, Decimal, DriftStats, Mode, RebalanceOptions, Reference};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rust_decimal::prelude::ToPrimitive;

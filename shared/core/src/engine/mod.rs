@@ -185,12 +185,14 @@ impl AccountResult {
 /// Rebalances one account. Never panics on bad data: invalid accounts come back as
 /// [`AccountOutcome::Invalid`] with one exception per problem.
 pub fn rebalance(reference: &Reference, account: &Account, options: &RebalanceOptions) -> AccountResult {
-    let problems = reference.validate_account(account);
-    if !problems.is_empty() {
-        let mut r = AccountResult::empty(account, AccountOutcome::Invalid);
-        r.exceptions = problems.iter().map(|e| EngineException::new(e.code(), e.to_string())).collect();
-        return r;
-    }
+    let securities = match reference.resolve_account(account) {
+        Ok(securities) => securities,
+        Err(problems) => {
+            let mut r = AccountResult::empty(account, AccountOutcome::Invalid);
+            r.exceptions = problems.iter().map(|e| EngineException::new(e.code(), e.to_string())).collect();
+            return r;
+        }
+    };
     if account.status != crate::account::AccountStatus::Active {
         let mut r = AccountResult::empty(account, AccountOutcome::Skipped);
         let status =
@@ -201,5 +203,5 @@ pub fn rebalance(reference: &Reference, account: &Account, options: &RebalanceOp
         ));
         return r;
     }
-    plan::run(reference, account, options)
+    plan::run(reference, account, &securities, options)
 }

@@ -5,7 +5,7 @@
 //! leaves this module is a `Decimal` produced by [`to_quantity`], the one place where an
 //! `f64` becomes a decimal.
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Days, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::*;
@@ -74,6 +74,9 @@ struct Lot {
     /// Realized gain per dollar of proceeds.
     gain: f64,
     short_term_gain: bool,
+    /// Cost basis per share and acquisition day, for HIFO and FIFO ordering.
+    basis: f64,
+    acquired: i32,
     /// May this lot be sold at all (do-not-sell, wash sale on a loss)?
     sellable: bool,
     take: f64,
@@ -114,12 +117,12 @@ struct Ctx<'a> {
     exceptions: Vec<EngineException>,
 }
 
-pub(super) fn run(r: &Reference, a: &Account, o: &RebalanceOptions) -> AccountResult {
+pub(super) fn run(r: &Reference, a: &Account, securities: &[SecIdx], o: &RebalanceOptions) -> AccountResult {
     let Some(model) = r.valid_model(&a.model) else {
         // validate_account has already rejected unknown or invalid models.
         return AccountResult::empty(a, AccountOutcome::Invalid);
     };
-    let mut ctx = Ctx::new(r, a, o, model);
+    let mut ctx = Ctx::new(r, a, securities, o, model);
     let values: Vec<f64> = ctx.slots.iter().map(|s| s.value).collect();
     let before = ctx.drift(&values, ctx.cash_f);
     match o.mode {
@@ -129,12 +132,18 @@ pub(super) fn run(r: &Reference, a: &Account, o: &RebalanceOptions) -> AccountRe
         Mode::RaiseCash => ctx.plan_raise_cash(),
         Mode::TaxLossHarvest => return ctx.harvest(before),
     }
-    let trades = ctx.realize();
-    ctx.finish(trades, before)
+    let (trades, trade_slots) = ctx.realize();
+    ctx.finish(trades, trade_slots, before)
 }
 
 impl<'a> Ctx<'a> {
-    fn new(r: &'a Reference, a: &'a Account, o: &'a RebalanceOptions, model: &'a CompiledModel) -> Self {
+    fn new(
+        r: &'a Reference,
+        a: &'a Account,
+        securities: &[SecIdx],
+        o: &'a RebalanceOptions,
+        model: &'a CompiledModel,
+    ) -> Self {
         let taxable = a.account_type.is_taxable();
         let trade_date = r.trade_date;
         let window_start = trade_date.checked_sub_days(Days::new(WASH_WINDOW_DAYS)).unwrap_or(NaiveDate::MIN);
@@ -153,11 +162,9 @@ impl<'a> Ctx<'a> {
                     Side::Sell => {}
                 }
             }
-            for p in &a.positions {
+            for (p, &i) in a.positions.iter().zip(securities) {
                 if p.lots.iter().any(|l| l.acquired >= window_start) {
-                    if let Some(i) = r.security_index(&p.security) {
-                        bought_groups.push(r.wash_group(i));
-                    }
+                    bought_groups.push(r.wash_group(i));
                 }
             }
         }
@@ -183,8 +190,7 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         let mut held: Vec<(usize, SecIdx, usize)> = Vec::with_capacity(a.positions.len());
-        for (pos, p) in a.positions.iter().enumerate() {
-            let Some(sec) = r.security_index(&p.security) else { continue };
+        for (pos, &sec) in securities.iter().enumerate() {
             let slot = match model.targets.binary_search_by_key(&sec, |t| t.0) {
                 Ok(k) => Some(k),
                 Err(_) => model.targets.iter().position(|&(m, _)| r.substitutes(m).contains(&sec)),
@@ -220,7 +226,6 @@ impl<'a> Ctx<'a> {
         held.sort_unstable_by_key(|h| (h.0, h.1));
 
         let (st_rate, lt_rate) = (f(a.tax.short_term_rate), f(a.tax.long_term_rate));
-        let lt_cutoff = trade_date.checked_sub_months(Months::new(12)).unwrap_or(NaiveDate::MIN);
         let mut members = Vec::with_capacity(held.len());
         let mut lots = Vec::with_capacity(held.len() * 3);
         for &(slot, sec, pos) in &held {
@@ -236,8 +241,9 @@ impl<'a> Ctx<'a> {
             for (k, l) in a.positions[pos].lots.iter().enumerate() {
                 let dollars = f(l.quantity) * price_f;
                 value += dollars;
-                let gain = if price_f > 0.0 { (price_f - f(l.cost_basis)) / price_f } else { 0.0 };
-                let long_term = l.acquired < lt_cutoff;
+                let basis = f(l.cost_basis);
+                let gain = if price_f > 0.0 { (price_f - basis) / price_f } else { 0.0 };
+                let long_term = Term::of_sale(l.acquired, trade_date) == Term::LongTerm;
                 let tax = if taxable { gain * if long_term { lt_rate } else { st_rate } } else { 0.0 };
                 let loss = taxable && gain < 0.0;
                 lots.push(Lot {
@@ -247,6 +253,8 @@ impl<'a> Ctx<'a> {
                     tax,
                     gain,
                     short_term_gain: taxable && !long_term && gain > 0.0,
+                    basis,
+                    acquired: chrono::Datelike::num_days_from_ce(&l.acquired),
                     sellable: !do_not_sell && (!loss || !recently_bought),
                     take: 0.0,
                 });
@@ -427,7 +435,7 @@ impl<'a> Ctx<'a> {
     /// sold) and cuts it into segments of non-decreasing cost, pooling where the lot-relief
     /// method forces a costlier lot before a cheaper one. Returns segments sorted by key.
     fn segments(&mut self, skip_short_term: bool, with_trim: bool) -> Vec<Segment> {
-        let mut segs: Vec<Segment> = Vec::new();
+        let mut segs: Vec<Segment> = Vec::with_capacity(self.lots.len() + self.slots.len());
         let method = self.a.tax.lot_method;
         let lambda = self.lambda;
         for s in 0..self.slots.len() {
@@ -439,26 +447,17 @@ impl<'a> Ctx<'a> {
             let trim_end = if with_trim && slot.out_of_band { (slot.value - slot.goal).max(0.0) } else { 0.0 };
             let toward_end = (slot.value - slot.target).max(trim_end);
             {
-                let members = &self.members;
-                let a = self.a;
                 let lots = &mut self.lots[range.clone()];
+                let tie = |x: &Lot, y: &Lot| x.member.cmp(&y.member).then(x.lot.cmp(&y.lot));
                 match method {
                     LotMethod::MinTax => lots.sort_unstable_by(|x, y| {
-                        x.tax
-                            .total_cmp(&y.tax)
-                            .then(x.gain.total_cmp(&y.gain))
-                            .then(x.member.cmp(&y.member))
-                            .then(x.lot.cmp(&y.lot))
+                        x.tax.total_cmp(&y.tax).then(x.gain.total_cmp(&y.gain)).then(tie(x, y))
                     }),
-                    LotMethod::Hifo | LotMethod::Fifo => lots.sort_unstable_by(|x, y| {
-                        let lx = &a.positions[members[x.member].pos].lots[x.lot];
-                        let ly = &a.positions[members[y.member].pos].lots[y.lot];
-                        let order = if method == LotMethod::Hifo {
-                            ly.cost_basis.cmp(&lx.cost_basis).then(lx.acquired.cmp(&ly.acquired))
-                        } else {
-                            lx.acquired.cmp(&ly.acquired).then(ly.cost_basis.cmp(&lx.cost_basis))
-                        };
-                        order.then(x.member.cmp(&y.member)).then(x.lot.cmp(&y.lot))
+                    LotMethod::Hifo => lots.sort_unstable_by(|x, y| {
+                        y.basis.total_cmp(&x.basis).then(x.acquired.cmp(&y.acquired)).then(tie(x, y))
+                    }),
+                    LotMethod::Fifo => lots.sort_unstable_by(|x, y| {
+                        x.acquired.cmp(&y.acquired).then(y.basis.total_cmp(&x.basis)).then(tie(x, y))
                     }),
                 }
             }
@@ -496,9 +495,6 @@ impl<'a> Ctx<'a> {
                 at = end;
             }
         }
-        segs.sort_unstable_by(|x, y| {
-            x.key.total_cmp(&y.key).then(x.slot.cmp(&y.slot)).then(x.start.total_cmp(&y.start))
-        });
         segs
     }
 
@@ -533,10 +529,17 @@ impl<'a> Ctx<'a> {
     fn sell_plan(&mut self, mut need: f64, demand: f64, with_trim: bool) {
         let skip_st = self.taxable && self.a.tax.avoid_short_term_gains;
         let mut budget = self.gain_budget_left();
-        let segs = self.segments(skip_st, with_trim);
+        let mut segs = self.segments(skip_st, with_trim);
         // Dollars taken so far per slot along its sequence, and slots a cut-back closed.
         let mut taken = vec![0.0f64; self.slots.len()];
         let mut closed = vec![false; self.slots.len()];
+        // Cheapest first matters only where not everything is taken: under a gain budget,
+        // when cash must be raised, or when there is more worth selling than demand.
+        let mut sorted = false;
+        if budget.is_some() {
+            sort_by_cost(&mut segs);
+            sorted = true;
+        }
         // Trims first: they are the rebalance in tolerance mode.
         for seg in segs.iter().filter(|g| g.class == 0) {
             let amount = self.budgeted(seg, seg.end - seg.start, &mut budget, &mut closed);
@@ -545,6 +548,18 @@ impl<'a> Ctx<'a> {
             need -= amount;
         }
         let mut want = (demand - self.free_cash().max(0.0)).max(0.0);
+        let worth = |g: &Segment| g.class == 1 && g.key < DRIFT_PER_DOLLAR_MOVED;
+        if !sorted && need <= EPS && segs.iter().filter(|g| worth(g)).map(|g| g.end - g.start).sum::<f64>() <= want {
+            // Every segment worth selling is sold: each is a prefix of its slot's sequence.
+            for seg in segs.iter().filter(|g| worth(g)) {
+                self.take_along(seg.slot, taken[seg.slot], seg.end - seg.start, skip_st);
+                taken[seg.slot] += seg.end - seg.start;
+            }
+            return;
+        }
+        if !sorted {
+            sort_by_cost(&mut segs);
+        }
         for seg in segs.iter().filter(|g| g.class != 0) {
             if need <= EPS && want <= EPS {
                 break;
@@ -563,7 +578,7 @@ impl<'a> Ctx<'a> {
                 }
                 need -= amount;
             }
-            if need <= EPS && want > EPS && seg.class == 1 && seg.key < DRIFT_PER_DOLLAR_MOVED {
+            if need <= EPS && want > EPS && worth(seg) {
                 let a = self.budgeted(seg, (len - amount).min(want), &mut budget, &mut closed);
                 want -= a;
                 amount += a;
@@ -760,11 +775,11 @@ impl<'a> Ctx<'a> {
 
     fn harvest(mut self, before: DriftStats) -> AccountResult {
         if !self.taxable {
-            return self.finish(Vec::new(), before);
+            return self.finish(Vec::new(), Vec::new(), before);
         }
         let pct = f(self.o.harvest_min_loss_pct);
         let min_loss = f(self.o.harvest_min_loss);
-        let mut trades = Vec::new();
+        let (mut trades, mut trade_slots) = (Vec::new(), Vec::new());
         let mut cash = self.a.cash;
         for m in 0..self.members.len() {
             let (sec, slot, pos, price_f, can_sell) = {
@@ -833,9 +848,10 @@ impl<'a> Ctx<'a> {
             self.loss_sold_groups.push(self.r.wash_group(sec));
             trades.push(sell);
             trades.push(buy);
+            trade_slots.extend([slot, slot]);
         }
         debug_assert!(cash >= Decimal::ZERO);
-        self.finish(trades, before)
+        self.finish(trades, trade_slots, before)
     }
 
     fn harvest_substitute(&self, sec: SecIdx, slot: usize) -> Option<SecIdx> {
@@ -855,11 +871,15 @@ impl<'a> Ctx<'a> {
     // ---------------------------------------------------------------- realization
 
     /// Turns planned dollars into decimal trades, in a fixed order: sells, then buys.
-    fn realize(&mut self) -> Vec<ProposedTrade> {
-        let mut trades = Vec::new();
+    /// Each trade comes with the slot whose value it changes.
+    fn realize(&mut self) -> (Vec<ProposedTrade>, Vec<usize>) {
+        let mut trades = Vec::with_capacity(self.members.len() + self.slots.len());
+        let mut trade_slots = Vec::with_capacity(self.members.len() + self.slots.len());
         let mut cash = self.a.cash;
+        let mut sold_at_loss: Vec<u32> = Vec::new();
         for m in 0..self.members.len() {
-            let slot = &self.slots[self.members[m].slot];
+            let s = self.members[m].slot;
+            let slot = &self.slots[s];
             let reason = match slot.forced {
                 Some(r) => r,
                 None if slot.raised || self.o.mode == Mode::RaiseCash => TradeReason::CashRaise,
@@ -867,15 +887,14 @@ impl<'a> Ctx<'a> {
             };
             if let Some(t) = self.realize_sell(m, reason) {
                 cash += t.amount;
+                // A loss sold today blocks buying anything substantially identical today.
+                if t.lots.iter().any(|l| l.gain < Decimal::ZERO) {
+                    sold_at_loss.push(self.r.wash_group(self.members[m].sec));
+                }
                 trades.push(t);
+                trade_slots.push(s);
             }
         }
-        // A loss sold today blocks buying anything substantially identical today.
-        let sold_at_loss: Vec<u32> = trades
-            .iter()
-            .filter(|t| t.lots.iter().any(|l| l.gain < Decimal::ZERO))
-            .filter_map(|t| self.r.security_index(&t.security).map(|i| self.r.wash_group(i)))
-            .collect();
         let floor = from_f64(self.cash_target, 2, Round::Up).max(Decimal::ZERO);
         let mut free_f = f(cash) - self.cash_target - EPS;
         let reason = if self.o.mode == Mode::BuyOnly { TradeReason::CashDeploy } else { TradeReason::Drift };
@@ -927,10 +946,11 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        for (_, sec, qty) in bought {
+        for (s, sec, qty) in bought {
             trades.push(self.buy_trade(sec, qty, reason));
+            trade_slots.push(s);
         }
-        trades
+        (trades, trade_slots)
     }
 
     fn buy_trade(&self, sec: SecIdx, qty: Decimal, reason: TradeReason) -> ProposedTrade {
@@ -1051,23 +1071,13 @@ impl<'a> Ctx<'a> {
         DriftStats { total, max }
     }
 
-    fn finish(mut self, trades: Vec<ProposedTrade>, before: DriftStats) -> AccountResult {
+    /// `trade_slots[i]` is the slot whose value `trades[i]` changes.
+    fn finish(mut self, trades: Vec<ProposedTrade>, trade_slots: Vec<usize>, before: DriftStats) -> AccountResult {
         let mut after_value: Vec<f64> = self.slots.iter().map(|s| s.value).collect();
         let mut cash = self.a.cash;
         let (mut bought, mut sold, mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-        for t in &trades {
-            let sec = self.r.security_index(&t.security).unwrap_or(0);
-            let slot = self
-                .members
-                .iter()
-                .find(|m| m.sec == sec)
-                .map(|m| m.slot)
-                .or_else(|| self.slots.iter().position(|s| s.vehicle == Some(sec) || s.primary == sec))
-                .or_else(|| self.slots.iter().position(|s| self.r.substitutes(s.primary).contains(&sec)));
-            let signed = if t.side == Side::Buy { f(t.amount) } else { -f(t.amount) };
-            if let Some(s) = slot {
-                after_value[s] += signed;
-            }
+        for (t, &slot) in trades.iter().zip(&trade_slots) {
+            after_value[slot] += if t.side == Side::Buy { f(t.amount) } else { -f(t.amount) };
             match t.side {
                 Side::Buy => {
                     bought += t.amount;
@@ -1088,7 +1098,7 @@ impl<'a> Ctx<'a> {
                 "no_improvement",
                 "no set of trades reduced drift under the constraints; nothing proposed",
             ));
-            return self.finish(Vec::new(), before);
+            return self.finish(Vec::new(), Vec::new(), before);
         }
         let tax = if self.taxable {
             (st * self.a.tax.short_term_rate + lt * self.a.tax.long_term_rate).round_dp(2)
@@ -1142,6 +1152,20 @@ fn push_pooled(segs: &mut Vec<Segment>, first: usize, mut seg: Segment) {
         };
     }
     segs.push(seg);
+}
+
+/// Sorts segments by cost per dollar; ties keep slot and sequence order (the push order).
+fn sort_by_cost(segs: &mut [Segment]) {
+    // f64 → u64 preserving order, so the sort compares plain integers.
+    let bits = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | (1 << 63)
+        }
+    };
+    segs.sort_unstable_by_key(|g| (bits(g.key), g.slot, bits(g.start)));
 }
 
 /// The level L such that Σ max(0, d − L) = budget (for budget < Σ d).

@@ -9,6 +9,11 @@ use ballast_core::{BandTarget, Decimal, Mode, RebalanceOptions};
 use ballast_embedded::{run, BookSource, ProgressBarReporter, RunConfig};
 use clap::{Args, Parser, Subcommand};
 
+// The engine allocates many small, short-lived vectors per account; mimalloc's
+// thread-local free lists make that markedly cheaper than glibc malloc (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "ballast", version, about = "Tax-aware, model-based rebalancing of a whole book, in-process")]
 struct Cli {
