@@ -337,3 +337,28 @@ fn closed_accounts_are_skipped_with_the_reason() {
     assert_eq!(res.outcome, AccountOutcome::Skipped);
     assert!(res.exceptions[0].message.contains("closed"));
 }
+
+/// A do-not-hold instruction on a model security: it is sold (reason restricted) and the
+/// proceeds buy its substitute, so the account keeps the model's exposure.
+#[test]
+fn do_not_hold_model_security_is_replaced_by_its_substitute() {
+    let book = Book::new().etf("AAA", "100").etf("BBB", "50").etf("ALT", "25").substitute("AAA", "ALT").model(
+        "M",
+        "0",
+        &[("AAA", "0.5"), ("BBB", "0.5")],
+        "0.02",
+        "0.25",
+    );
+    let r = book.reference();
+    let mut a = account("DNH-1", AccountType::RothIra, "M", "0");
+    hold(&mut a, "AAA", &[("100", "80", "2020-01-02")]);
+    hold(&mut a, "BBB", &[("200", "40", "2020-01-02")]);
+    a.restrictions.push(Restriction { security: "AAA".into(), kind: RestrictionKind::DoNotHold });
+    for mode in [Mode::Full, Mode::Tolerance] {
+        let res = rebalance(&r, &a, &opts(mode));
+        let sell = trade(&res, "AAA", Side::Sell).expect("do-not-hold sold");
+        assert_eq!((sell.quantity, sell.reason), (dec("100"), TradeReason::Restricted));
+        assert_eq!(trade(&res, "ALT", Side::Buy).map(|t| t.quantity), Some(dec("400")), "{mode:?}");
+        assert!(res.drift_after.total < 1e-9);
+    }
+}

@@ -278,9 +278,6 @@ impl<'a> Ctx<'a> {
             let (m0, l0) = (mi, li);
             while mi < members.len() && members[mi].slot == s {
                 slot.value += members[mi].value;
-                if members[mi].do_not_hold && slot.forced.is_none() {
-                    slot.forced = Some(TradeReason::Restricted);
-                }
                 mi += 1;
                 while li < lots.len() && lots[li].member < mi {
                     li += 1;
@@ -326,8 +323,10 @@ impl<'a> Ctx<'a> {
             if ctx.total > 0.0 {
                 let w = ctx.slots[s].target / ctx.total;
                 let width = band(model, w) * ctx.total;
+                // A do-not-hold security must go whatever the band says.
+                let must_sell = ctx.members[ctx.slots[s].members.clone()].iter().any(|m| m.do_not_hold);
                 let slot = &mut ctx.slots[s];
-                slot.out_of_band = slot.forced.is_some() || (slot.value - slot.target).abs() > width + EPS;
+                slot.out_of_band = slot.forced.is_some() || must_sell || (slot.value - slot.target).abs() > width + EPS;
                 if o.band_target == BandTarget::Edge && slot.forced.is_none() {
                     slot.goal = if slot.value > slot.target { slot.target + width } else { slot.target - width };
                 }
@@ -394,27 +393,29 @@ impl<'a> Ctx<'a> {
         self.lots.iter().map(|l| l.take).sum()
     }
 
-    fn slot_sold(&self, s: usize) -> f64 {
-        self.lots[self.slots[s].lots.clone()].iter().map(|l| l.take).sum()
-    }
-
-    /// Sells every sellable lot of slots that must go (off-model by policy, do-not-hold).
+    /// Sells every sellable lot of off-model slots (policy: sell) and of do-not-hold
+    /// securities. A model slot that loses a do-not-hold security stays open to buying
+    /// (through a substitute), so its exposure can be replaced.
     fn sell_forced(&mut self) {
         for s in 0..self.slots.len() {
-            if self.slots[s].forced.is_none() {
-                continue;
-            }
+            let slot_forced = self.slots[s].forced.is_some();
             let mut blocked = false;
+            let mut sold = false;
             for k in self.slots[s].lots.clone() {
-                let member = &self.members[self.lots[k].member];
-                if !member.do_not_hold && self.slots[s].forced == Some(TradeReason::Restricted) {
-                    continue; // a substitute held beside a do-not-hold security may stay
+                if !slot_forced && !self.members[self.lots[k].member].do_not_hold {
+                    continue;
                 }
                 if self.lots[k].sellable {
                     self.take(k, self.lots[k].dollars);
+                    // Already sold in full: keep it out of the optional sell sequences.
+                    self.lots[k].sellable = false;
+                    sold = true;
                 } else {
                     blocked = true;
                 }
+            }
+            if sold && !slot_forced {
+                self.slots[s].out_of_band = true;
             }
             if blocked {
                 let id = &self.r.security(self.slots[s].primary).id;
@@ -670,10 +671,22 @@ impl<'a> Ctx<'a> {
     /// Dollars each slot could absorb: its (goal or target) minus its value.
     fn demand(&self, s: usize, to_goal: bool) -> f64 {
         let slot = &self.slots[s];
-        if slot.vehicle.is_none() || slot.forced.is_some() || self.slot_sold(s) > 0.0 {
+        if slot.vehicle.is_none() || slot.forced.is_some() {
             return 0.0;
         }
-        let d = if to_goal { slot.goal } else { slot.target } - slot.value;
+        // A slot is a buyer or a seller, never both; selling a do-not-hold security out of
+        // it does not count: that exposure is to be replaced.
+        let (mut sold, mut replaced) = (0.0, 0.0);
+        for l in &self.lots[slot.lots.clone()] {
+            sold += l.take;
+            if self.members[l.member].do_not_hold {
+                replaced += l.take;
+            }
+        }
+        if sold - replaced > EPS {
+            return 0.0;
+        }
+        let d = if to_goal { slot.goal } else { slot.target } - (slot.value - sold);
         if d < self.min_trade_f {
             0.0
         } else {
@@ -882,6 +895,7 @@ impl<'a> Ctx<'a> {
             let slot = &self.slots[s];
             let reason = match slot.forced {
                 Some(r) => r,
+                None if self.members[m].do_not_hold => TradeReason::Restricted,
                 None if slot.raised || self.o.mode == Mode::RaiseCash => TradeReason::CashRaise,
                 None => TradeReason::Drift,
             };
@@ -1092,8 +1106,10 @@ impl<'a> Ctx<'a> {
             }
         }
         let after = self.drift(&after_value, f(cash));
-        // Full mode promises never to leave an account further from its model.
-        if self.o.mode == Mode::Full && after.total > before.total + 1e-9 && !trades.is_empty() {
+        // Full mode promises never to leave an account further from its model, except where a
+        // do-not-hold security has to be sold and nothing can replace it: compliance first.
+        let compliance_sale = trades.iter().any(|t| t.reason == TradeReason::Restricted);
+        if self.o.mode == Mode::Full && after.total > before.total + 1e-9 && !trades.is_empty() && !compliance_sale {
             self.exceptions.push(EngineException::new(
                 "no_improvement",
                 "no set of trades reduced drift under the constraints; nothing proposed",
