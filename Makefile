@@ -22,8 +22,10 @@ run: build
 generate: build
 	target/release/ballast generate --accounts $(if $(filter command line environment,$(origin ACCOUNTS)),$(ACCOUNTS),1000) --seed $(SEED) --out $(BOOK)
 
+# Every test, then the main job on a small book, as a user would run it.
 test:
 	cargo test --workspace
+	$(MAKE) --no-print-directory run ACCOUNTS=5000 OUT=target/smoke-run
 
 bench:
 	cargo bench -p ballast-embedded

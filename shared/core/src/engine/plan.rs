@@ -534,8 +534,7 @@ impl<'a> Ctx<'a> {
         // Dollars taken so far per slot along its sequence, and slots a cut-back closed.
         let mut taken = vec![0.0f64; self.slots.len()];
         let mut closed = vec![false; self.slots.len()];
-        // Cheapest first matters only where not everything is taken: under a gain budget,
-        // when cash must be raised, or when there is more worth selling than demand.
+        // Under a gain budget the order of sales matters (each one spends budget): sort.
         let mut sorted = false;
         if budget.is_some() {
             sort_by_cost(&mut segs);
@@ -550,12 +549,16 @@ impl<'a> Ctx<'a> {
         }
         let mut want = (demand - self.free_cash().max(0.0)).max(0.0);
         let worth = |g: &Segment| g.class == 1 && g.key < DRIFT_PER_DOLLAR_MOVED;
-        if !sorted && need <= EPS && segs.iter().filter(|g| worth(g)).map(|g| g.end - g.start).sum::<f64>() <= want {
-            // Every segment worth selling is sold: each is a prefix of its slot's sequence.
-            for seg in segs.iter().filter(|g| worth(g)) {
-                self.take_along(seg.slot, taken[seg.slot], seg.end - seg.start, skip_st);
-                taken[seg.slot] += seg.end - seg.start;
+        if !sorted {
+            // No budget: only which dollars are cheapest matters, not the order they are
+            // taken in, so a linear-time selection replaces the sort.
+            if need > EPS {
+                need -= self.take_cheapest(&segs, |g| g.class != 0, need, &mut taken, skip_st, true);
             }
+            if need <= EPS {
+                self.take_cheapest(&segs, worth, want, &mut taken, skip_st, false);
+            }
+            self.report_shortfall(need, skip_st);
             return;
         }
         if !sorted {
@@ -589,6 +592,11 @@ impl<'a> Ctx<'a> {
                 taken[seg.slot] += amount;
             }
         }
+        self.report_shortfall(need, skip_st);
+    }
+
+    /// Cash still to raise after the sell plan: short-term lots as a last resort, or an exception.
+    fn report_shortfall(&mut self, need: f64, skip_st: bool) {
         if need > EPS && skip_st {
             self.raise_short_term(need);
         } else if need > self.min_trade_f {
@@ -597,6 +605,56 @@ impl<'a> Ctx<'a> {
                 format!("could not raise ${need:.2} of required cash: not enough sellable holdings"),
             ));
         }
+    }
+
+    /// Sells the cheapest `amount` dollars of the segments `keep` accepts, beyond what is
+    /// already `taken`: everything below the marginal cost (found by weighted selection)
+    /// and, in sequence order, enough at it. Each slot stays a prefix of its sequence
+    /// because costs never fall along it. Returns the dollars sold.
+    fn take_cheapest(
+        &mut self,
+        segs: &[Segment],
+        keep: impl Fn(&Segment) -> bool,
+        amount: f64,
+        taken: &mut [f64],
+        skip_st: bool,
+        raise: bool,
+    ) -> f64 {
+        if amount <= EPS {
+            return 0.0;
+        }
+        let left = |g: &Segment, taken: &[f64]| (g.end - taken[g.slot].max(g.start)).max(0.0);
+        let mut items: Vec<(u64, f64)> = segs
+            .iter()
+            .filter(|g| keep(g))
+            .map(|g| (order_bits(g.key), left(g, taken)))
+            .filter(|c| c.1 > EPS)
+            .collect();
+        let marginal = weighted_threshold(&mut items, amount);
+        let mut at_margin = amount - items.iter().filter(|c| c.0 < marginal).map(|c| c.1).sum::<f64>();
+        let mut sold = 0.0;
+        for seg in segs.iter().filter(|g| keep(g)) {
+            let rest = left(seg, taken);
+            let key = order_bits(seg.key);
+            let a = if rest <= EPS {
+                continue;
+            } else if key < marginal {
+                rest
+            } else if key == marginal && at_margin > EPS {
+                let a = rest.min(at_margin);
+                at_margin -= a;
+                a
+            } else {
+                continue;
+            };
+            self.take_along(seg.slot, taken[seg.slot], a, skip_st);
+            taken[seg.slot] += a;
+            sold += a;
+            if raise {
+                self.slots[seg.slot].raised = true;
+            }
+        }
+        sold
     }
 
     /// Cuts an optional sale back to what the realized-gain budget still allows.
@@ -1170,18 +1228,40 @@ fn push_pooled(segs: &mut Vec<Segment>, first: usize, mut seg: Segment) {
     segs.push(seg);
 }
 
+/// An f64 as a u64 with the same order, so sorts and selections compare plain integers.
+fn order_bits(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
 /// Sorts segments by cost per dollar; ties keep slot and sequence order (the push order).
 fn sort_by_cost(segs: &mut [Segment]) {
-    // f64 → u64 preserving order, so the sort compares plain integers.
-    let bits = |x: f64| {
-        let b = x.to_bits();
-        if b >> 63 == 1 {
-            !b
+    segs.sort_unstable_by_key(|g| (order_bits(g.key), g.slot, order_bits(g.start)));
+}
+
+/// For `(cost, dollars)` items, the cost of the item that brings the cheapest-first total
+/// to `want`; `u64::MAX` when everything together is not enough. Reorders `items`.
+fn weighted_threshold(items: &mut [(u64, f64)], want: f64) -> u64 {
+    if items.iter().map(|c| c.1).sum::<f64>() <= want {
+        return u64::MAX;
+    }
+    let (mut lo, mut hi, mut before) = (0, items.len(), 0.0);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        items[lo..hi].select_nth_unstable_by_key(mid - lo, |c| c.0);
+        let left: f64 = items[lo..mid].iter().map(|c| c.1).sum();
+        if before + left >= want {
+            hi = mid;
         } else {
-            b | (1 << 63)
+            before += left;
+            lo = mid;
         }
-    };
-    segs.sort_unstable_by_key(|g| (bits(g.key), g.slot, bits(g.start)));
+    }
+    items[lo].0
 }
 
 /// The level L such that Σ max(0, d − L) = budget (for budget < Σ d).
