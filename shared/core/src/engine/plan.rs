@@ -523,7 +523,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Sells along the sorted segments. Trims (class 0) first, when `with_trim`; then
+    /// Sells lot segments, cheapest first. Trims (class 0) first, when `with_trim`; then
     /// `need`: dollars that must be raised (any class, cheapest first); then enough
     /// toward-target dollars to fund `demand` beyond free cash, while their cost is below
     /// the drift they remove. The realized-gain budget cuts back optional sales.
@@ -535,10 +535,8 @@ impl<'a> Ctx<'a> {
         let mut taken = vec![0.0f64; self.slots.len()];
         let mut closed = vec![false; self.slots.len()];
         // Under a gain budget the order of sales matters (each one spends budget): sort.
-        let mut sorted = false;
         if budget.is_some() {
             sort_by_cost(&mut segs);
-            sorted = true;
         }
         // Trims first: they are the rebalance in tolerance mode.
         for seg in segs.iter().filter(|g| g.class == 0) {
@@ -549,7 +547,7 @@ impl<'a> Ctx<'a> {
         }
         let mut want = (demand - self.free_cash().max(0.0)).max(0.0);
         let worth = |g: &Segment| g.class == 1 && g.key < DRIFT_PER_DOLLAR_MOVED;
-        if !sorted {
+        if budget.is_none() {
             // No budget: only which dollars are cheapest matters, not the order they are
             // taken in, so a linear-time selection replaces the sort.
             if need > EPS {
@@ -560,9 +558,6 @@ impl<'a> Ctx<'a> {
             }
             self.report_shortfall(need, skip_st);
             return;
-        }
-        if !sorted {
-            sort_by_cost(&mut segs);
         }
         for seg in segs.iter().filter(|g| g.class != 0) {
             if need <= EPS && want <= EPS {
