@@ -434,8 +434,10 @@ impl<'a> Ctx<'a> {
 
     /// Builds each slot's sell sequence (lots in relief order, without lots that may not be
     /// sold) and cuts it into segments of non-decreasing cost, pooling where the lot-relief
-    /// method forces a costlier lot before a cheaper one. Returns segments sorted by key.
-    fn segments(&mut self, skip_short_term: bool, with_trim: bool) -> Vec<Segment> {
+    /// method forces a costlier lot before a cheaper one. Segments come in slot and
+    /// sequence order. Past-target segments (selling a slot below its target) are only
+    /// built when `past_target`: they serve nothing but raising required cash.
+    fn segments(&mut self, skip_short_term: bool, with_trim: bool, past_target: bool) -> Vec<Segment> {
         let mut segs: Vec<Segment> = Vec::with_capacity(self.lots.len() + self.slots.len());
         let method = self.a.tax.lot_method;
         let lambda = self.lambda;
@@ -447,6 +449,10 @@ impl<'a> Ctx<'a> {
             let range = slot.lots.clone();
             let trim_end = if with_trim && slot.out_of_band { (slot.value - slot.goal).max(0.0) } else { 0.0 };
             let toward_end = (slot.value - slot.target).max(trim_end);
+            if !past_target && toward_end <= EPS {
+                continue;
+            }
+            let sequence_end = if past_target { f64::INFINITY } else { toward_end };
             {
                 let lots = &mut self.lots[range.clone()];
                 let tie = |x: &Lot, y: &Lot| x.member.cmp(&y.member).then(x.lot.cmp(&y.lot));
@@ -466,6 +472,9 @@ impl<'a> Ctx<'a> {
             let mut first = segs.len();
             let mut at = 0.0;
             for k in range {
+                if at >= sequence_end {
+                    break;
+                }
                 let lot = &self.lots[k];
                 let avail = lot.dollars;
                 if !lot.sellable || avail <= EPS || (skip_short_term && lot.short_term_gain) {
@@ -475,7 +484,7 @@ impl<'a> Ctx<'a> {
                 // Split the lot where it crosses the trim and target boundaries.
                 let mut piece_start = at;
                 let end = at + avail;
-                for (boundary, class) in [(trim_end, 0u8), (toward_end, 1u8), (f64::INFINITY, 2u8)] {
+                for (boundary, class) in [(trim_end, 0u8), (toward_end, 1u8), (sequence_end, 2u8)] {
                     if piece_start >= end {
                         break;
                     }
@@ -530,7 +539,7 @@ impl<'a> Ctx<'a> {
     fn sell_plan(&mut self, mut need: f64, demand: f64, with_trim: bool) {
         let skip_st = self.taxable && self.a.tax.avoid_short_term_gains;
         let mut budget = self.gain_budget_left();
-        let mut segs = self.segments(skip_st, with_trim);
+        let mut segs = self.segments(skip_st, with_trim, need > EPS);
         // Dollars taken so far per slot along its sequence, and slots a cut-back closed.
         let mut taken = vec![0.0f64; self.slots.len()];
         let mut closed = vec![false; self.slots.len()];
