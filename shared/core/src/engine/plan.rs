@@ -74,9 +74,10 @@ struct Lot {
     /// Realized gain per dollar of proceeds.
     gain: f64,
     short_term_gain: bool,
-    /// Cost basis per share and acquisition day, for HIFO and FIFO ordering.
+    /// Cost basis per share and acquisition date, for HIFO and FIFO ordering.
     basis: f64,
-    acquired: i32,
+    acquired: NaiveDate,
+    long_term: bool,
     /// May this lot be sold at all (do-not-sell, wash sale on a loss)?
     sellable: bool,
     take: f64,
@@ -254,7 +255,8 @@ impl<'a> Ctx<'a> {
                     gain,
                     short_term_gain: taxable && !long_term && gain > 0.0,
                     basis,
-                    acquired: chrono::Datelike::num_days_from_ce(&l.acquired),
+                    acquired: l.acquired,
+                    long_term,
                     sellable: !do_not_sell && (!loss || !recently_bought),
                     take: 0.0,
                 });
@@ -984,8 +986,12 @@ impl<'a> Ctx<'a> {
             let price_f = self.r.price_f64(sec);
             let scale = self.r.security(sec).quantity_scale(self.a.allows_fractional);
             let qty = to_quantity(buy.min(free_f) / price_f, scale, false);
+            // Cheap float screen first; the decision itself is made in decimals.
+            if qty.is_zero() || f(qty) * price_f < self.min_trade_f - 1.0 {
+                continue;
+            }
             let amount = qty * self.r.price(sec).unwrap_or_default();
-            if qty.is_zero() || amount < self.min_trade || cash - amount < Decimal::ZERO {
+            if amount < self.min_trade || cash - amount < Decimal::ZERO {
                 continue;
             }
             cash -= amount;
@@ -1001,13 +1007,20 @@ impl<'a> Ctx<'a> {
             }
             let mut order: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].buy > 0.0).collect();
             order.sort_unstable_by(|&x, &y| shortfall[y].total_cmp(&shortfall[x]).then(x.cmp(&y)));
+            let mut cash_f = f(cash);
             for s in order {
                 let Some(sec) = self.slots[s].vehicle else { continue };
+                let scale = self.r.security(sec).quantity_scale(self.a.allows_fractional);
+                let add_f = self.r.price_f64(sec) / 10f64.powi(scale as i32);
+                // Float screen: no shortfall left, or clearly no cash for one more unit.
+                if shortfall[s] <= EPS || cash_f - add_f < self.cash_target - 1.0 {
+                    continue;
+                }
                 if sold_at_loss.contains(&self.r.wash_group(sec)) {
                     continue;
                 }
                 let price = self.r.price(sec).unwrap_or_default();
-                let step = Decimal::new(1, self.r.security(sec).quantity_scale(self.a.allows_fractional));
+                let step = Decimal::new(1, scale);
                 let shortfall = shortfall[s];
                 let existing = bought.iter().position(|b| b.0 == s);
                 let add = step * price;
@@ -1016,6 +1029,7 @@ impl<'a> Ctx<'a> {
                     continue;
                 }
                 cash -= add;
+                cash_f -= add_f;
                 match existing {
                     Some(i) => bought[i].2 += step,
                     None => bought.push((s, sec, step)),
@@ -1081,15 +1095,16 @@ impl<'a> Ctx<'a> {
         let planned = range.clone().filter(|&k| self.lots[k].member == m && self.lots[k].take > EPS);
         let extra = range.filter(|&k| self.lots[k].member == m && self.lots[k].take <= EPS && self.lots[k].sellable);
         for k in planned.chain(extra) {
-            if left <= Decimal::ZERO {
+            if left.is_zero() {
                 break;
             }
             let lot: &TaxLot = &position.lots[self.lots[k].lot];
-            let q = lot.quantity.min(left);
+            // Never more than what is left, so `left` never goes negative.
+            let q = if lot.quantity < left { lot.quantity } else { left };
             left -= q;
             let proceeds = q * member.price;
-            let gain = if self.taxable { (proceeds - q * lot.cost_basis).round_dp(2) } else { Decimal::ZERO };
-            let term = Term::of_sale(lot.acquired, self.r.trade_date);
+            let gain = if self.taxable { (q * (member.price - lot.cost_basis)).round_dp(2) } else { Decimal::ZERO };
+            let term = if self.lots[k].long_term { Term::LongTerm } else { Term::ShortTerm };
             match term {
                 Term::ShortTerm => st += gain,
                 Term::LongTerm => lt += gain,
@@ -1104,7 +1119,7 @@ impl<'a> Ctx<'a> {
                 term,
             });
         }
-        let qty = qty - left.max(Decimal::ZERO);
+        let qty = qty - left;
         let amount = qty * member.price;
         if qty.is_zero() || amount < self.min_trade {
             if forced && !qty.is_zero() {
