@@ -44,6 +44,8 @@ struct Member {
     do_not_hold: bool,
     /// Round the sale up rather than down (cash that must be raised).
     round_up: bool,
+    /// Some of its lots are planned for sale.
+    selling: bool,
 }
 
 /// A model target (or an off-model holding): the unit that has a weight and a drift.
@@ -272,6 +274,7 @@ impl<'a> Ctx<'a> {
                 can_sell: !do_not_sell,
                 do_not_hold,
                 round_up: false,
+                selling: false,
             });
         }
         // Ranges of members and lots per slot (both are sorted by slot).
@@ -432,6 +435,7 @@ impl<'a> Ctx<'a> {
     fn take(&mut self, k: usize, dollars: f64) {
         let lot = &mut self.lots[k];
         lot.take = (lot.take + dollars).min(lot.dollars);
+        self.members[lot.member].selling = true;
     }
 
     /// Builds each slot's sell sequence (lots in relief order, without lots that may not be
@@ -955,6 +959,9 @@ impl<'a> Ctx<'a> {
         let mut cash = self.a.cash;
         let mut sold_at_loss: Vec<u32> = Vec::new();
         for m in 0..self.members.len() {
+            if !self.members[m].selling {
+                continue;
+            }
             let s = self.members[m].slot;
             let slot = &self.slots[s];
             let reason = match slot.forced {
@@ -1165,23 +1172,19 @@ impl<'a> Ctx<'a> {
     /// `trade_slots[i]` is the slot whose value `trades[i]` changes.
     fn finish(mut self, trades: Vec<ProposedTrade>, trade_slots: Vec<usize>, before: DriftStats) -> AccountResult {
         let mut after_value: Vec<f64> = self.slots.iter().map(|s| s.value).collect();
-        let mut cash = self.a.cash;
         let (mut bought, mut sold, mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         for (t, &slot) in trades.iter().zip(&trade_slots) {
             after_value[slot] += if t.side == Side::Buy { f(t.amount) } else { -f(t.amount) };
             match t.side {
-                Side::Buy => {
-                    bought += t.amount;
-                    cash -= t.amount;
-                }
+                Side::Buy => bought += t.amount,
                 Side::Sell => {
                     sold += t.amount;
-                    cash += t.amount;
                     st += t.short_term_gain;
                     lt += t.long_term_gain;
                 }
             }
         }
+        let cash = self.a.cash + sold - bought;
         let after = self.drift(&after_value, f(cash));
         // Full mode promises never to leave an account further from its model, except where a
         // do-not-hold security has to be sold and nothing can replace it: compliance first.
