@@ -94,7 +94,8 @@ pub struct LotRelief {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProposedTrade {
-    pub account: String,
+    /// Shared by every trade of the account (one allocation per account, not per trade).
+    pub account: std::sync::Arc<str>,
     pub security: String,
     pub side: Side,
     pub quantity: Decimal,

@@ -118,6 +118,7 @@ struct Ctx<'a> {
     loss_sold_groups: Vec<u32>,
     bought_groups: Vec<u32>,
     exceptions: Vec<EngineException>,
+    account_id: std::sync::Arc<str>,
 }
 
 pub(super) fn run(r: &Reference, a: &Account, securities: &[SecIdx], o: &RebalanceOptions) -> AccountResult {
@@ -322,6 +323,7 @@ impl<'a> Ctx<'a> {
             loss_sold_groups,
             bought_groups,
             exceptions: Vec::new(),
+            account_id: std::sync::Arc::from(a.id.as_str()),
         };
         for s in 0..ctx.slots.len() {
             ctx.slots[s].vehicle = ctx.buy_vehicle(s);
@@ -1053,7 +1055,7 @@ impl<'a> Ctx<'a> {
     fn buy_trade(&self, sec: SecIdx, qty: Decimal, reason: TradeReason) -> ProposedTrade {
         let price = self.r.price(sec).unwrap_or_default();
         ProposedTrade {
-            account: self.a.id.clone(),
+            account: self.account_id.clone(),
             security: self.r.security(sec).id.clone(),
             side: Side::Buy,
             quantity: qty,
@@ -1139,7 +1141,7 @@ impl<'a> Ctx<'a> {
             return None;
         }
         Some(ProposedTrade {
-            account: self.a.id.clone(),
+            account: self.account_id.clone(),
             security: self.r.security(member.sec).id.clone(),
             side: Side::Sell,
             quantity: qty,
