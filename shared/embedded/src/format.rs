@@ -13,7 +13,7 @@ pub const CSV_HEADER: &str = "account,security,side,quantity,price,amount,reason
 /// Appends one CSV row. The `lots` column lists the lots a sale relieves as
 /// `acquired:quantity@cost_basis`, separated by `;`.
 pub fn csv_row(out: &mut Vec<u8>, t: &ProposedTrade) {
-    csv_field(out, &*t.account);
+    csv_field(out, &t.account);
     out.push(b',');
     csv_field(out, &t.security);
     out.push(b',');
