@@ -22,6 +22,6 @@ pub use engine::{
 };
 pub use model::{FlatModel, ModelHolding, ModelPortfolio, Sleeve, ToleranceBands};
 pub use security::{Price, Security, SecurityKind};
-pub use trade::{LotRelief, ProposedTrade, Side, Term, TradeReason};
+pub use trade::{HoldingPeriod, LotRelief, ProposedTrade, Side, Term, TradeReason};
 
 pub use rust_decimal::Decimal;

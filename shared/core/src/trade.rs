@@ -65,17 +65,41 @@ impl Term {
     /// Long-term when sold after the one-year anniversary of the acquisition date.
     /// A lot bought on 29 February has its anniversary on 28 February of a common year.
     pub fn of_sale(acquired: NaiveDate, trade_date: NaiveDate) -> Term {
+        HoldingPeriod::new(trade_date).term(acquired)
+    }
+}
+
+/// The holding-period test for one trade date, set up once and applied to many lots.
+///
+/// Sold after the anniversary ⇔ (acquired year, month, day) < (trade year − 1, month, day),
+/// with a 29 February acquisition counted as the 28th (the year after a leap year is
+/// never a leap year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldingPeriod {
+    cutoff: i64,
+}
+
+impl HoldingPeriod {
+    pub fn new(trade_date: NaiveDate) -> Self {
         use chrono::Datelike;
-        let (y, m, mut d) = (acquired.year() + 1, acquired.month(), acquired.day());
-        if m == 2 && d == 29 && NaiveDate::from_ymd_opt(y, 2, 29).is_none() {
-            d = 28;
-        }
-        if (trade_date.year(), trade_date.month(), trade_date.day()) > (y, m, d) {
+        HoldingPeriod { cutoff: date_key(trade_date.year() - 1, trade_date.month(), trade_date.day()) }
+    }
+
+    pub fn term(&self, acquired: NaiveDate) -> Term {
+        use chrono::Datelike;
+        let (m, d) = (acquired.month(), acquired.day());
+        let d = if m == 2 && d == 29 { 28 } else { d };
+        if date_key(acquired.year(), m, d) < self.cutoff {
             Term::LongTerm
         } else {
             Term::ShortTerm
         }
     }
+}
+
+/// Orders (year, month, day) triples, valid dates or not.
+fn date_key(year: i32, month: u32, day: u32) -> i64 {
+    year as i64 * 512 + (month * 32 + day) as i64
 }
 
 /// The part of one tax lot a sale consumes.
@@ -126,5 +150,21 @@ mod tests {
         assert_eq!(Term::of_sale(d("2024-02-29"), d("2025-03-01")), Term::LongTerm);
         assert_eq!(Term::of_sale(d("2027-02-28"), d("2028-02-29")), Term::LongTerm);
         assert_eq!(Term::of_sale(d("2025-12-31"), d("2026-12-31")), Term::ShortTerm);
+    }
+
+    /// The fast test agrees with "trade date after acquisition + 12 months" (chrono clamps
+    /// 29 February to the 28th) for every day of six years against 40 trade dates.
+    #[test]
+    fn holding_period_agrees_with_calendar_arithmetic() {
+        let trade_dates: Vec<NaiveDate> = (0..40).map(|i| d("2026-01-01") + chrono::Days::new(i * 37)).collect();
+        let mut acquired = d("2023-01-01");
+        while acquired < d("2029-01-01") {
+            let anniversary = acquired.checked_add_months(chrono::Months::new(12)).unwrap();
+            for &t in &trade_dates {
+                let expected = if t > anniversary { Term::LongTerm } else { Term::ShortTerm };
+                assert_eq!(Term::of_sale(acquired, t), expected, "{acquired} sold {t}");
+            }
+            acquired = acquired.succ_opt().unwrap();
+        }
     }
 }

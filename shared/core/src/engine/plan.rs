@@ -12,7 +12,7 @@ use super::*;
 use crate::account::{LotMethod, OffModelPolicy, RestrictionKind, TaxLot};
 use crate::book::{CompiledModel, SecIdx};
 use crate::num::{from_f64, to_f64 as f, Round};
-use crate::trade::{LotRelief, Side, Term, TradeReason};
+use crate::trade::{HoldingPeriod, LotRelief, Side, Term, TradeReason};
 
 /// Days either side of a loss sale in which a purchase makes it a wash sale (IRC §1091).
 const WASH_WINDOW_DAYS: u64 = 30;
@@ -230,6 +230,7 @@ impl<'a> Ctx<'a> {
         held.sort_unstable_by_key(|h| (h.0, h.1));
 
         let (st_rate, lt_rate) = (f(a.tax.short_term_rate), f(a.tax.long_term_rate));
+        let period = HoldingPeriod::new(trade_date);
         let mut members = Vec::with_capacity(held.len());
         let mut lots = Vec::with_capacity(held.len() * 3);
         for &(slot, sec, pos) in &held {
@@ -247,7 +248,7 @@ impl<'a> Ctx<'a> {
                 value += dollars;
                 let basis = f(l.cost_basis);
                 let gain = if price_f > 0.0 { (price_f - basis) / price_f } else { 0.0 };
-                let long_term = Term::of_sale(l.acquired, trade_date) == Term::LongTerm;
+                let long_term = period.term(l.acquired) == Term::LongTerm;
                 let tax = if taxable { gain * if long_term { lt_rate } else { st_rate } } else { 0.0 };
                 let loss = taxable && gain < 0.0;
                 lots.push(Lot {
