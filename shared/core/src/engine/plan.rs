@@ -46,6 +46,8 @@ struct Member {
     round_up: bool,
     /// Some of its lots are planned for sale.
     selling: bool,
+    /// Its wash-sale group was bought within the window: its losses may not be sold.
+    recently_bought: bool,
 }
 
 /// A model target (or an off-model holding): the unit that has a weight and a drift.
@@ -65,6 +67,8 @@ struct Slot {
     /// Dollars this slot may absorb in all (its demand); the leftover-cash sweep stays within it.
     buy_cap: f64,
     raised: bool,
+    /// Its lots have been valued for selling (done only for slots that may sell).
+    lots_built: bool,
 }
 
 struct Lot {
@@ -119,6 +123,9 @@ struct Ctx<'a> {
     bought_groups: Vec<u32>,
     exceptions: Vec<EngineException>,
     account_id: std::sync::Arc<str>,
+    period: HoldingPeriod,
+    short_term_rate: f64,
+    long_term_rate: f64,
 }
 
 pub(super) fn run(r: &Reference, a: &Account, securities: &[SecIdx], o: &RebalanceOptions) -> AccountResult {
@@ -191,6 +198,7 @@ impl<'a> Ctx<'a> {
                 buy: 0.0,
                 buy_cap: 0.0,
                 raised: false,
+                lots_built: false,
             })
             .collect();
         let mut held: Vec<(usize, SecIdx, usize)> = Vec::with_capacity(a.positions.len());
@@ -224,74 +232,42 @@ impl<'a> Ctx<'a> {
                 buy: 0.0,
                 buy_cap: 0.0,
                 raised: false,
+                lots_built: false,
             });
         }
         held.retain(|h| h.0 < slots.len());
         held.sort_unstable_by_key(|h| (h.0, h.1));
 
-        let (st_rate, lt_rate) = (f(a.tax.short_term_rate), f(a.tax.long_term_rate));
-        let period = HoldingPeriod::new(trade_date);
         let mut members = Vec::with_capacity(held.len());
-        let mut lots = Vec::with_capacity(held.len() * 3);
         for &(slot, sec, pos) in &held {
             let security = r.security(sec);
-            let price = r.price(sec).unwrap_or(Decimal::ZERO);
             let price_f = r.price_f64(sec);
             let do_not_sell = a.restricted(&security.id, RestrictionKind::DoNotSell);
-            let do_not_hold = a.restricted(&security.id, RestrictionKind::DoNotHold);
-            let group = r.wash_group(sec);
-            let recently_bought = bought_groups.contains(&group);
-            let m = members.len();
-            let mut value = 0.0;
-            for (k, l) in a.positions[pos].lots.iter().enumerate() {
-                let dollars = f(l.quantity) * price_f;
-                value += dollars;
-                let basis = f(l.cost_basis);
-                let gain = if price_f > 0.0 { (price_f - basis) / price_f } else { 0.0 };
-                let long_term = period.term(l.acquired) == Term::LongTerm;
-                let tax = if taxable { gain * if long_term { lt_rate } else { st_rate } } else { 0.0 };
-                let loss = taxable && gain < 0.0;
-                lots.push(Lot {
-                    member: m,
-                    lot: k,
-                    dollars,
-                    tax,
-                    gain,
-                    short_term_gain: taxable && !long_term && gain > 0.0,
-                    basis,
-                    acquired: l.acquired,
-                    long_term,
-                    sellable: !do_not_sell && (!loss || !recently_bought),
-                    take: 0.0,
-                });
-            }
+            let value = a.positions[pos].lots.iter().map(|l| f(l.quantity) * price_f).sum();
             members.push(Member {
                 sec,
                 pos,
                 slot,
-                price,
+                price: r.price(sec).unwrap_or(Decimal::ZERO),
                 price_f,
                 value,
                 scale: security.quantity_scale(a.allows_fractional),
                 can_sell: !do_not_sell,
-                do_not_hold,
+                do_not_hold: a.restricted(&security.id, RestrictionKind::DoNotHold),
                 round_up: false,
                 selling: false,
+                recently_bought: bought_groups.contains(&r.wash_group(sec)),
             });
         }
-        // Ranges of members and lots per slot (both are sorted by slot).
-        let (mut mi, mut li) = (0, 0);
+        // Range of members per slot (members are sorted by slot).
+        let mut mi = 0;
         for (s, slot) in slots.iter_mut().enumerate() {
-            let (m0, l0) = (mi, li);
+            let m0 = mi;
             while mi < members.len() && members[mi].slot == s {
                 slot.value += members[mi].value;
                 mi += 1;
-                while li < lots.len() && lots[li].member < mi {
-                    li += 1;
-                }
             }
             slot.members = m0..mi;
-            slot.lots = l0..li;
         }
 
         let cash_f = f(a.cash);
@@ -314,9 +290,9 @@ impl<'a> Ctx<'a> {
             lambda: if taxable { f(a.tax.tax_aversion).max(0.0) } else { 0.0 },
             min_trade: model.min_trade,
             min_trade_f: model.min_trade_f64,
+            lots: Vec::with_capacity(members.len() * 3),
             members,
             slots,
-            lots,
             cash_f,
             total,
             cash_target,
@@ -325,6 +301,9 @@ impl<'a> Ctx<'a> {
             bought_groups,
             exceptions: Vec::new(),
             account_id: std::sync::Arc::from(a.id.as_str()),
+            period: HoldingPeriod::new(trade_date),
+            short_term_rate: f(a.tax.short_term_rate),
+            long_term_rate: f(a.tax.long_term_rate),
         };
         for s in 0..ctx.slots.len() {
             ctx.slots[s].vehicle = ctx.buy_vehicle(s);
@@ -407,6 +386,10 @@ impl<'a> Ctx<'a> {
     fn sell_forced(&mut self) {
         for s in 0..self.slots.len() {
             let slot_forced = self.slots[s].forced.is_some();
+            if !slot_forced && !self.members[self.slots[s].members.clone()].iter().any(|m| m.do_not_hold) {
+                continue;
+            }
+            self.ensure_lots(s);
             let mut blocked = false;
             let mut sold = false;
             for k in self.slots[s].lots.clone() {
@@ -435,6 +418,49 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Values the lots of slot `s` for selling (tax per dollar, term, whether they may be
+    /// sold), once. Slots that never sell are never valued lot by lot.
+    fn ensure_lots(&mut self, s: usize) {
+        if self.slots[s].lots_built {
+            return;
+        }
+        let first = self.lots.len();
+        for m in self.slots[s].members.clone() {
+            let member = &self.members[m];
+            for (k, l) in self.a.positions[member.pos].lots.iter().enumerate() {
+                let dollars = f(l.quantity) * member.price_f;
+                let basis = f(l.cost_basis);
+                let gain = if member.price_f > 0.0 { (member.price_f - basis) / member.price_f } else { 0.0 };
+                let long_term = self.period.term(l.acquired) == Term::LongTerm;
+                let rate = if long_term { self.long_term_rate } else { self.short_term_rate };
+                let tax = if self.taxable { gain * rate } else { 0.0 };
+                let loss = self.taxable && gain < 0.0;
+                self.lots.push(Lot {
+                    member: m,
+                    lot: k,
+                    dollars,
+                    tax,
+                    gain,
+                    short_term_gain: self.taxable && !long_term && gain > 0.0,
+                    basis,
+                    acquired: l.acquired,
+                    long_term,
+                    sellable: member.can_sell && (!loss || !member.recently_bought),
+                    take: 0.0,
+                });
+            }
+        }
+        let slot = &mut self.slots[s];
+        slot.lots = first..self.lots.len();
+        slot.lots_built = true;
+    }
+
+    fn ensure_all_lots(&mut self) {
+        for s in 0..self.slots.len() {
+            self.ensure_lots(s);
+        }
+    }
+
     fn take(&mut self, k: usize, dollars: f64) {
         let lot = &mut self.lots[k];
         lot.take = (lot.take + dollars).min(lot.dollars);
@@ -447,7 +473,7 @@ impl<'a> Ctx<'a> {
     /// sequence order. Past-target segments (selling a slot below its target) are only
     /// built when `past_target`: they serve nothing but raising required cash.
     fn segments(&mut self, skip_short_term: bool, with_trim: bool, past_target: bool) -> Vec<Segment> {
-        let mut segs: Vec<Segment> = Vec::with_capacity(self.lots.len() + self.slots.len());
+        let mut segs: Vec<Segment> = Vec::with_capacity(self.slots.len() * 4);
         let method = self.a.tax.lot_method;
         let lambda = self.lambda;
         for s in 0..self.slots.len() {
@@ -455,13 +481,14 @@ impl<'a> Ctx<'a> {
             if slot.forced.is_some() || slot.value <= EPS || slot.buy > 0.0 {
                 continue;
             }
-            let range = slot.lots.clone();
             let trim_end = if with_trim && slot.out_of_band { (slot.value - slot.goal).max(0.0) } else { 0.0 };
             let toward_end = (slot.value - slot.target).max(trim_end);
             if !past_target && toward_end <= EPS {
                 continue;
             }
             let sequence_end = if past_target { f64::INFINITY } else { toward_end };
+            self.ensure_lots(s);
+            let range = self.slots[s].lots.clone();
             {
                 let lots = &mut self.lots[range.clone()];
                 let tie = |x: &Lot, y: &Lot| x.member.cmp(&y.member).then(x.lot.cmp(&y.lot));
@@ -708,6 +735,7 @@ impl<'a> Ctx<'a> {
 
     /// Last resort when cash must be raised: short-term gain lots, smallest tax first.
     fn raise_short_term(&mut self, mut need: f64) {
+        self.ensure_all_lots();
         let mut order: Vec<usize> = (0..self.lots.len())
             .filter(|&k| {
                 let l = &self.lots[k];
@@ -861,6 +889,7 @@ impl<'a> Ctx<'a> {
         if !self.taxable {
             return self.finish(Vec::new(), Vec::new(), before);
         }
+        self.ensure_all_lots();
         let pct = f(self.o.harvest_min_loss_pct);
         let min_loss = f(self.o.harvest_min_loss);
         let (mut trades, mut trade_slots) = (Vec::new(), Vec::new());
