@@ -71,6 +71,28 @@ struct Slot {
     lots_built: bool,
 }
 
+impl Slot {
+    /// A slot for `primary` with a target weight (made a dollar target once the account
+    /// is valued); off-model slots come with the reason they must be sold.
+    fn new(primary: SecIdx, target_weight: f64, forced: Option<TradeReason>) -> Self {
+        Slot {
+            primary,
+            target: target_weight,
+            value: 0.0,
+            members: 0..0,
+            lots: 0..0,
+            vehicle: None,
+            forced,
+            out_of_band: forced.is_some(),
+            goal: 0.0,
+            buy: 0.0,
+            buy_cap: 0.0,
+            raised: false,
+            lots_built: false,
+        }
+    }
+}
+
 struct Lot {
     member: usize,
     lot: usize,
@@ -182,25 +204,7 @@ impl<'a> Ctx<'a> {
 
         // Slots: one per model target, then one per held security that is neither a model
         // security nor a held substitute of one.
-        let mut slots: Vec<Slot> = model
-            .targets
-            .iter()
-            .map(|&(sec, w)| Slot {
-                primary: sec,
-                target: w,
-                value: 0.0,
-                members: 0..0,
-                lots: 0..0,
-                vehicle: None,
-                forced: None,
-                out_of_band: false,
-                goal: 0.0,
-                buy: 0.0,
-                buy_cap: 0.0,
-                raised: false,
-                lots_built: false,
-            })
-            .collect();
+        let mut slots: Vec<Slot> = model.targets.iter().map(|&(sec, w)| Slot::new(sec, w, None)).collect();
         let mut held: Vec<(usize, SecIdx, usize)> = Vec::with_capacity(a.positions.len());
         for (pos, &sec) in securities.iter().enumerate() {
             let slot = match model.targets.binary_search_by_key(&sec, |t| t.0) {
@@ -219,27 +223,25 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             h.0 = slots.len();
-            slots.push(Slot {
-                primary: h.1,
-                target: 0.0,
-                value: 0.0,
-                members: 0..0,
-                lots: 0..0,
-                vehicle: None,
-                forced: Some(if restricted { TradeReason::Restricted } else { TradeReason::OffModel }),
-                out_of_band: true,
-                goal: 0.0,
-                buy: 0.0,
-                buy_cap: 0.0,
-                raised: false,
-                lots_built: false,
-            });
+            let reason = if restricted { TradeReason::Restricted } else { TradeReason::OffModel };
+            slots.push(Slot::new(h.1, 0.0, Some(reason)));
         }
-        held.retain(|h| h.0 < slots.len());
-        held.sort_unstable_by_key(|h| (h.0, h.1));
+        // Members grouped by slot, in position order within a slot: a counting sort.
+        let mut next = vec![0usize; slots.len() + 1];
+        for h in held.iter().filter(|h| h.0 < slots.len()) {
+            next[h.0 + 1] += 1;
+        }
+        for i in 0..slots.len() {
+            next[i + 1] += next[i];
+        }
+        let mut grouped = vec![(0usize, 0 as SecIdx, 0usize); next[slots.len()]];
+        for &h in held.iter().filter(|h| h.0 < slots.len()) {
+            grouped[next[h.0]] = h;
+            next[h.0] += 1;
+        }
 
-        let mut members = Vec::with_capacity(held.len());
-        for &(slot, sec, pos) in &held {
+        let mut members = Vec::with_capacity(grouped.len());
+        for &(slot, sec, pos) in &grouped {
             let security = r.security(sec);
             let price_f = r.price_f64(sec);
             let do_not_sell = a.restricted(&security.id, RestrictionKind::DoNotSell);
