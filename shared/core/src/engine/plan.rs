@@ -491,7 +491,7 @@ impl<'a> Ctx<'a> {
             let sequence_end = if past_target { f64::INFINITY } else { toward_end };
             self.ensure_lots(s);
             let range = self.slots[s].lots.clone();
-            {
+            if range.len() > 1 {
                 let lots = &mut self.lots[range.clone()];
                 let tie = |x: &Lot, y: &Lot| x.member.cmp(&y.member).then(x.lot.cmp(&y.lot));
                 match method {
@@ -1135,14 +1135,24 @@ impl<'a> Ctx<'a> {
         // rounded up, other sellable lots of the same security.
         let planned = range.clone().filter(|&k| self.lots[k].member == m && self.lots[k].take > EPS);
         let extra = range.filter(|&k| self.lots[k].member == m && self.lots[k].take <= EPS && self.lots[k].sellable);
+        // When the quantity is exactly the planned whole lots, each is relieved in full.
+        let exact_lots = all_whole && qty == whole_qty;
         for k in planned.chain(extra) {
             if left.is_zero() {
                 break;
             }
             let lot: &TaxLot = &position.lots[self.lots[k].lot];
-            // Never more than what is left, so `left` never goes negative.
-            let q = if lot.quantity < left { lot.quantity } else { left };
-            left -= q;
+            let q = if exact_lots {
+                if self.lots[k].take <= EPS {
+                    break;
+                }
+                lot.quantity
+            } else {
+                // Never more than what is left, so `left` never goes negative.
+                let q = if lot.quantity < left { lot.quantity } else { left };
+                left -= q;
+                q
+            };
             let proceeds = q * member.price;
             let gain = if self.taxable { (q * (member.price - lot.cost_basis)).round_dp(2) } else { Decimal::ZERO };
             let term = if self.lots[k].long_term { Term::LongTerm } else { Term::ShortTerm };
@@ -1160,7 +1170,7 @@ impl<'a> Ctx<'a> {
                 term,
             });
         }
-        let qty = qty - left;
+        let qty = if exact_lots { qty } else { qty - left };
         let amount = qty * member.price;
         if qty.is_zero() || amount < self.min_trade {
             if forced && !qty.is_zero() {
