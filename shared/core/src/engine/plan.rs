@@ -93,6 +93,15 @@ impl Slot {
     }
 }
 
+/// A buy planned in units of the security's quantity step (1 share, or 0.001).
+struct PlannedBuy {
+    slot: usize,
+    sec: SecIdx,
+    units: i64,
+    scale: u32,
+    unit_f: f64,
+}
+
 struct Lot {
     member: usize,
     lot: usize,
@@ -948,7 +957,8 @@ impl<'a> Ctx<'a> {
             let sub_price = self.r.price(sub).unwrap_or(Decimal::ONE);
             let scale = self.r.security(sub).quantity_scale(self.a.allows_fractional);
             let qty = to_quantity(f(sell.amount) / self.r.price_f64(sub), scale, false);
-            if qty * sub_price < self.min_trade {
+            let amount = qty * sub_price;
+            if amount < self.min_trade {
                 // Keep the exposure or do nothing: a harvest without its replacement is not wanted.
                 for &k in &lots {
                     self.lots[k].take = 0.0;
@@ -956,7 +966,7 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             cash += sell.amount;
-            let buy = self.buy_trade(sub, qty, TradeReason::HarvestReplacement);
+            let buy = self.buy_trade(sub, qty, sub_price, amount, TradeReason::HarvestReplacement);
             cash -= buy.amount;
             // Only one harvest per wash group per run: the substitute is now bought.
             self.bought_groups.push(self.r.wash_group(sub));
@@ -1014,85 +1024,86 @@ impl<'a> Ctx<'a> {
                 trade_slots.push(s);
             }
         }
-        let floor = from_f64(self.cash_target, 2, Round::Up).max(Decimal::ZERO);
+        // Buys are planned in units of each security's quantity step and in float dollars;
+        // decimals are made once per trade, where the final cash check is exact.
         let mut free_f = f(cash) - self.cash_target - EPS;
         let reason = if self.o.mode == Mode::BuyOnly { TradeReason::CashDeploy } else { TradeReason::Drift };
-        let mut bought: Vec<(usize, SecIdx, Decimal)> = Vec::new();
+        let mut planned: Vec<PlannedBuy> = Vec::new();
         for s in 0..self.slots.len() {
             let (buy, vehicle) = (self.slots[s].buy, self.slots[s].vehicle);
             let Some(sec) = vehicle else { continue };
             if buy <= 0.0 || sold_at_loss.contains(&self.r.wash_group(sec)) {
                 continue;
             }
-            let price_f = self.r.price_f64(sec);
             let scale = self.r.security(sec).quantity_scale(self.a.allows_fractional);
-            let qty = to_quantity(buy.min(free_f) / price_f, scale, false);
-            // Cheap float screen first; the decision itself is made in decimals.
-            if qty.is_zero() || f(qty) * price_f < self.min_trade_f - 1.0 {
+            let step = 10f64.powi(-(scale as i32));
+            let price_f = self.r.price_f64(sec);
+            // As `to_quantity`: shares rounded down at the scale, with the same float nudge.
+            let units = ((buy.min(free_f) / price_f + 1e-7) / step).floor();
+            let unit_f = step * price_f;
+            if units < 1.0 || units * unit_f < self.min_trade_f - EPS {
                 continue;
             }
-            let amount = qty * self.r.price(sec).unwrap_or_default();
+            free_f -= units * unit_f;
+            planned.push(PlannedBuy { slot: s, sec, units: units as i64, scale, unit_f });
+        }
+        // Sweep: leftover cash buys one more unit each for the largest remaining shortfalls.
+        if !planned.is_empty() || self.slots.iter().any(|s| s.buy > 0.0) {
+            let mut shortfall: Vec<f64> = self.slots.iter().map(|s| s.buy_cap).collect();
+            for p in &planned {
+                shortfall[p.slot] -= p.units as f64 * p.unit_f;
+            }
+            let mut order: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].buy > 0.0).collect();
+            order.sort_unstable_by(|&x, &y| shortfall[y].total_cmp(&shortfall[x]).then(x.cmp(&y)));
+            for s in order {
+                let Some(sec) = self.slots[s].vehicle else { continue };
+                let scale = self.r.security(sec).quantity_scale(self.a.allows_fractional);
+                let unit_f = 10f64.powi(-(scale as i32)) * self.r.price_f64(sec);
+                if shortfall[s] <= EPS || free_f < unit_f || sold_at_loss.contains(&self.r.wash_group(sec)) {
+                    continue;
+                }
+                let existing = planned.iter().position(|p| p.slot == s);
+                let units = existing.map(|i| planned[i].units).unwrap_or(0) + 1;
+                if units as f64 * unit_f < self.min_trade_f - EPS {
+                    continue;
+                }
+                free_f -= unit_f;
+                match existing {
+                    Some(i) => planned[i].units = units,
+                    None => planned.push(PlannedBuy { slot: s, sec, units, scale, unit_f }),
+                }
+            }
+        }
+        for p in planned {
+            let qty = Decimal::new(p.units, p.scale);
+            let price = self.r.price(p.sec).unwrap_or_default();
+            let amount = qty * price;
+            // The exact checks that keep the invariants: minimum trade, never negative cash.
             if amount < self.min_trade || cash - amount < Decimal::ZERO {
                 continue;
             }
             cash -= amount;
-            free_f -= f(amount);
-            bought.push((s, sec, qty));
-        }
-        // Sweep: whole shares left over go, one share each, to the largest remaining shortfalls.
-        if !bought.is_empty() || self.slots.iter().any(|s| s.buy > 0.0) {
-            // Shortfall left per slot after the rounded buys, computed once.
-            let mut shortfall: Vec<f64> = self.slots.iter().map(|s| s.buy_cap).collect();
-            for b in &bought {
-                shortfall[b.0] -= f(b.2) * self.r.price_f64(b.1);
-            }
-            let mut order: Vec<usize> = (0..self.slots.len()).filter(|&s| self.slots[s].buy > 0.0).collect();
-            order.sort_unstable_by(|&x, &y| shortfall[y].total_cmp(&shortfall[x]).then(x.cmp(&y)));
-            let mut cash_f = f(cash);
-            for s in order {
-                let Some(sec) = self.slots[s].vehicle else { continue };
-                let scale = self.r.security(sec).quantity_scale(self.a.allows_fractional);
-                let add_f = self.r.price_f64(sec) / 10f64.powi(scale as i32);
-                // Float screen: no shortfall left, or clearly no cash for one more unit.
-                if shortfall[s] <= EPS || cash_f - add_f < self.cash_target - 1.0 {
-                    continue;
-                }
-                if sold_at_loss.contains(&self.r.wash_group(sec)) {
-                    continue;
-                }
-                let price = self.r.price(sec).unwrap_or_default();
-                let step = Decimal::new(1, scale);
-                let shortfall = shortfall[s];
-                let existing = bought.iter().position(|b| b.0 == s);
-                let add = step * price;
-                let new_amount = existing.map(|i| bought[i].2 * price).unwrap_or_default() + add;
-                if shortfall <= EPS || cash - add < floor || new_amount < self.min_trade {
-                    continue;
-                }
-                cash -= add;
-                cash_f -= add_f;
-                match existing {
-                    Some(i) => bought[i].2 += step,
-                    None => bought.push((s, sec, step)),
-                }
-            }
-        }
-        for (s, sec, qty) in bought {
-            trades.push(self.buy_trade(sec, qty, reason));
-            trade_slots.push(s);
+            trades.push(self.buy_trade(p.sec, qty, price, amount, reason));
+            trade_slots.push(p.slot);
         }
         (trades, trade_slots)
     }
 
-    fn buy_trade(&self, sec: SecIdx, qty: Decimal, reason: TradeReason) -> ProposedTrade {
-        let price = self.r.price(sec).unwrap_or_default();
+    fn buy_trade(
+        &self,
+        sec: SecIdx,
+        qty: Decimal,
+        price: Decimal,
+        amount: Decimal,
+        reason: TradeReason,
+    ) -> ProposedTrade {
         ProposedTrade {
             account: self.account_id.clone(),
             security: self.r.security(sec).id.clone(),
             side: Side::Buy,
             quantity: qty,
             price,
-            amount: qty * price,
+            amount,
             reason,
             lots: Vec::new(),
             short_term_gain: Decimal::ZERO,
