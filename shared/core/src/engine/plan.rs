@@ -1165,7 +1165,17 @@ impl<'a> Ctx<'a> {
                 q
             };
             let proceeds = q * member.price;
-            let gain = if self.taxable { (q * (member.price - lot.cost_basis)).round_dp(2) } else { Decimal::ZERO };
+            let gain = if self.taxable {
+                let g = q * (member.price - lot.cost_basis);
+                // Rounding to cents only does something for fractional quantities or prices.
+                if g.scale() > 2 {
+                    g.round_dp(2)
+                } else {
+                    g
+                }
+            } else {
+                Decimal::ZERO
+            };
             let term = if self.lots[k].long_term { Term::LongTerm } else { Term::ShortTerm };
             match term {
                 Term::ShortTerm => st += gain,
@@ -1183,7 +1193,9 @@ impl<'a> Ctx<'a> {
         }
         let qty = if exact_lots { qty } else { qty - left };
         let amount = qty * member.price;
-        if qty.is_zero() || amount < self.min_trade {
+        // A float screen spares the decimal comparison for trades well above the minimum.
+        let clearly_large = f(qty) * member.price_f > self.min_trade_f + 1.0;
+        if qty.is_zero() || (!clearly_large && amount < self.min_trade) {
             if forced && !qty.is_zero() {
                 let id = &self.r.security(member.sec).id;
                 self.exceptions.push(EngineException::new(
