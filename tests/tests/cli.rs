@@ -261,15 +261,7 @@ fn the_binary_exits_zero_on_bad_accounts_and_non_zero_on_an_unusable_reference()
     let dir = Scratch::new("binary");
     let (reference, accounts, _) = bad_book(&dir);
 
-    let ok = Command::new(&bin)
-        .args(["run", "--quiet", "--mode", "tolerance", "--out"])
-        .arg(dir.path("out"))
-        .arg("--reference")
-        .arg(&reference)
-        .arg("--accounts-file")
-        .arg(&accounts)
-        .output()
-        .unwrap();
+    let ok = run_book(&bin, &dir.path("out"), &reference, &accounts);
     let stdout = String::from_utf8_lossy(&ok.stdout);
     let stderr = String::from_utf8_lossy(&ok.stderr);
     assert!(ok.status.success(), "exit {:?}: {stderr}", ok.status);
@@ -278,15 +270,7 @@ fn the_binary_exits_zero_on_bad_accounts_and_non_zero_on_an_unusable_reference()
     assert!(dir.path("out").join("summary.json").exists());
 
     let missing = dir.path("no-such-reference.json");
-    let failed = Command::new(&bin)
-        .args(["run", "--quiet", "--out"])
-        .arg(dir.path("out2"))
-        .arg("--reference")
-        .arg(&missing)
-        .arg("--accounts-file")
-        .arg(&accounts)
-        .output()
-        .unwrap();
+    let failed = run_book(&bin, &dir.path("out2"), &missing, &accounts);
     assert!(!failed.status.success());
     let message = String::from_utf8_lossy(&failed.stderr);
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
@@ -294,17 +278,22 @@ fn the_binary_exits_zero_on_bad_accounts_and_non_zero_on_an_unusable_reference()
 
     let garbled = dir.path("garbled.json");
     std::fs::write(&garbled, "{\"trade_date\": \"2026-11-27\", \"securities\": [").unwrap();
-    let failed = Command::new(&bin)
-        .args(["run", "--quiet", "--out"])
-        .arg(dir.path("out3"))
-        .arg("--reference")
-        .arg(&garbled)
-        .arg("--accounts-file")
-        .arg(&accounts)
-        .output()
-        .unwrap();
+    let failed = run_book(&bin, &dir.path("out3"), &garbled, &accounts);
     assert!(!failed.status.success());
     let message = String::from_utf8_lossy(&failed.stderr);
     assert_eq!(message.trim_end().lines().count(), 1, "{message}");
     assert!(message.contains("garbled.json") && message.contains("not a valid book reference"), "{message}");
+}
+
+/// Runs the binary on a book given as files.
+fn run_book(bin: &Path, out: &Path, reference: &Path, accounts: &Path) -> std::process::Output {
+    Command::new(bin)
+        .args(["run", "--quiet", "--out"])
+        .arg(out)
+        .arg("--reference")
+        .arg(reference)
+        .arg("--accounts-file")
+        .arg(accounts)
+        .output()
+        .unwrap()
 }

@@ -235,18 +235,20 @@ fn a_recent_loss_sale_blocks_buying_back_and_the_substitute_is_bought() {
     assert_eq!(buy.quantity, dec("1450"));
 }
 
+/// AAA at $100 and BBB at $50, half each, no cash.
+fn half_and_half() -> ballast_core::book::Reference {
+    Book::new()
+        .etf("AAA", "100")
+        .etf("BBB", "50")
+        .model("M", "0", &[("AAA", "0.5"), ("BBB", "0.5")], "0.02", "0.25")
+        .reference()
+}
+
 /// In a taxable account a gain costs tax; with a high enough tax aversion the engine stops
 /// selling a short-term gain to rebalance, while an IRA holding the same book rebalances.
 #[test]
 fn tax_aversion_stops_selling_an_expensive_gain() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
-        "M",
-        "0",
-        &[("AAA", "0.5"), ("BBB", "0.5")],
-        "0.02",
-        "0.25",
-    );
-    let r = book.reference();
+    let r = half_and_half();
     let mut a = account("TAX-1", AccountType::Taxable, "M", "0");
     hold(&mut a, "AAA", &[("600", "10", "2026-10-01")]);
     hold(&mut a, "BBB", &[("800", "50", "2020-01-02")]);
@@ -257,20 +259,18 @@ fn tax_aversion_stops_selling_an_expensive_gain() {
     let res = rebalance(&r, &a, &opts(Mode::Full));
     assert_eq!(trade(&res, "AAA", Side::Sell).map(|t| t.quantity), Some(dec("100")));
     assert_eq!(res.short_term_gain, dec("9000"));
+    a.tax.tax_aversion = dec("10");
+    a.account_type = AccountType::TraditionalIra;
+    let res = rebalance(&r, &a, &opts(Mode::Full));
+    assert_eq!(trade(&res, "AAA", Side::Sell).map(|t| t.quantity), Some(dec("100")));
+    assert_eq!(res.estimated_tax, Decimal::ZERO);
 }
 
 /// A long-term lot with a small gain is sold before a short-term lot with a smaller gain
 /// when the avoid-short-term setting is on.
 #[test]
 fn avoid_short_term_gains_skips_short_term_lots() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
-        "M",
-        "0",
-        &[("AAA", "0.5"), ("BBB", "0.5")],
-        "0.02",
-        "0.25",
-    );
-    let r = book.reference();
+    let r = half_and_half();
     let mut a = account("ST-1", AccountType::Taxable, "M", "0");
     hold(&mut a, "AAA", &[("50", "99", "2026-09-01"), ("100", "70", "2020-01-02")]);
     hold(&mut a, "BBB", &[("100", "50", "2020-01-02")]);
@@ -283,14 +283,7 @@ fn avoid_short_term_gains_skips_short_term_lots() {
 
 #[test]
 fn gain_budget_cuts_back_sales() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
-        "M",
-        "0",
-        &[("AAA", "0.5"), ("BBB", "0.5")],
-        "0.02",
-        "0.25",
-    );
-    let r = book.reference();
+    let r = half_and_half();
     let mut a = account("BUD-1", AccountType::Taxable, "M", "0");
     hold(&mut a, "AAA", &[("600", "50", "2020-01-02")]);
     hold(&mut a, "BBB", &[("800", "50", "2020-01-02")]);
