@@ -10,7 +10,7 @@ MODE ?= tolerance
 OUT ?= out
 BOOK ?= book
 
-.PHONY: build run generate test bench fmt lint
+.PHONY: build run generate test bench fmt lint checks-doc
 
 build:
 	cargo build --release -p ballast-embedded
@@ -29,6 +29,10 @@ test:
 
 bench:
 	cargo bench -p ballast-embedded
+
+# docs/CHECKS.md is generated from the check catalogue; a test fails when it is stale.
+checks-doc:
+	cargo run --quiet -p ballast-embedded --bin ballast -- checks-doc > docs/CHECKS.md
 
 fmt:
 	cargo fmt --all

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod book;
+pub mod checks;
 pub mod engine;
 pub mod model;
 pub mod num;

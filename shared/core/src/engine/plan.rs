@@ -1136,6 +1136,12 @@ impl<'a> Ctx<'a> {
         }
         // Whole lots taken entirely keep their exact quantity.
         let mut qty = if all_whole { whole_qty } else { to_quantity(planned_q, member.scale, member.round_up) };
+        // Whole lots may hold fractions (reinvested dividends); an account that trades whole
+        // shares may sell such a fraction only by closing the position.
+        if all_whole && qty.round_dp(member.scale) != qty && qty != position.quantity() {
+            let strategy = if member.round_up { RoundingStrategy::AwayFromZero } else { RoundingStrategy::ToZero };
+            qty = qty.round_dp_with_strategy(member.scale, strategy);
+        }
         if member.round_up && qty * member.price < self.min_trade {
             qty = (self.min_trade / member.price).round_dp_with_strategy(member.scale, RoundingStrategy::AwayFromZero);
         }

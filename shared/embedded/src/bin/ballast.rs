@@ -27,6 +27,8 @@ enum Command {
     Run(RunArgs),
     /// Write a generated book (reference.json and accounts.jsonl) to show the file format.
     Generate(GenerateArgs),
+    /// Print the pre-trade check catalogue as Markdown (docs/CHECKS.md).
+    ChecksDoc,
 }
 
 #[derive(Args)]
@@ -90,6 +92,10 @@ fn parse_amount(s: &str) -> Result<Decimal, String> {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run_command(args),
+        Command::ChecksDoc => {
+            print!("{}", ballast_core::checks::catalogue_markdown());
+            ExitCode::SUCCESS
+        }
         Command::Generate(args) => match ballast_synth::write_book(&args.out, args.seed, args.accounts) {
             Ok(()) => {
                 println!(

@@ -1,0 +1,341 @@
+//! Pre-trade compliance: a catalogue of checks run on every proposed trade before any
+//! order leaves the platform (SEC Rule 15c3-5 pre-trade controls and firm policy).
+//!
+//! A check is a plain function from a trade and its precomputed account context to an
+//! optional failure. Passing allocates nothing; a failure carries a sentence naming the
+//! numbers involved and the values as structured pairs for the API and reviewer UI.
+//! Parameters have firm-level defaults, may be overridden per account type, and are
+//! resolved once into a flat table so the hot path is an index, not a lookup.
+
+mod catalogue;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::account::{Account, AccountType};
+use crate::book::{Reference, SecIdx};
+use crate::trade::{ProposedTrade, Side};
+
+pub use catalogue::catalogue;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The order must not be sent.
+    Block,
+    /// Sent, but shown to the advisor and the reviewer.
+    Warn,
+    /// Recorded for the audit trail.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Block => "block",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    DataQuality,
+    AccountEligibility,
+    ProductSuitability,
+    RestrictedLists,
+    Concentration,
+    CashAndBuyingPower,
+    ErroneousOrder,
+    Tax,
+    Market,
+    ModelAdherence,
+}
+
+impl Family {
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::DataQuality => "Data quality",
+            Family::AccountEligibility => "Account status and eligibility",
+            Family::ProductSuitability => "Product suitability",
+            Family::RestrictedLists => "Restricted, watch and insider lists",
+            Family::Concentration => "Concentration",
+            Family::CashAndBuyingPower => "Cash and buying power",
+            Family::ErroneousOrder => "Erroneous orders",
+            Family::Tax => "Tax",
+            Family::Market => "Market",
+            Family::ModelAdherence => "Model adherence",
+        }
+    }
+}
+
+/// A tunable number of a check, with its firm default and the range a firm may set.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamDef {
+    pub name: &'static str,
+    pub meaning: &'static str,
+    pub default: Decimal,
+    pub min: Decimal,
+    pub max: Decimal,
+}
+
+/// One rule of the catalogue.
+pub struct CheckDef {
+    /// Stable id, `FAMILY.RULE`, e.g. `CASH.NEGATIVE_BALANCE`.
+    pub id: &'static str,
+    pub family: Family,
+    pub severity: Severity,
+    /// Why the rule exists, for docs/CHECKS.md and the reviewer.
+    pub why: &'static str,
+    pub params: &'static [ParamDef],
+    pub run: fn(&CheckInput<'_>, &[Decimal]) -> Option<Failure>,
+}
+
+/// What a failing check reports, before its id and severity are attached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub reason: String,
+    pub values: Vec<(&'static str, String)>,
+}
+
+impl Failure {
+    pub fn new(reason: String) -> Self {
+        Failure { reason, values: Vec::new() }
+    }
+
+    pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.values.push((name, value.to_string()));
+        self
+    }
+}
+
+/// A check that did not pass, as the API and the reviewer UI show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckOutcome {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub reason: String,
+    pub values: Vec<(&'static str, String)>,
+}
+
+/// Account facts computed once per account and shared by every trade's checks.
+#[derive(Debug, Clone)]
+pub struct AccountContext {
+    /// Quantity held per security (by reference index), before the proposed trades.
+    pub held: Vec<(SecIdx, Decimal)>,
+    /// Market value of the account before the trades (cash included).
+    pub market_value: Decimal,
+    /// Cash after every proposed trade of the batch settles.
+    pub cash_after: Decimal,
+    /// Model target weight per security, when the account's model is valid.
+    pub targets: Vec<(SecIdx, f64)>,
+}
+
+impl AccountContext {
+    /// Builds the context from the account and all of its proposed trades.
+    pub fn new(reference: &Reference, account: &Account, trades: &[ProposedTrade]) -> Self {
+        let mut held: Vec<(SecIdx, Decimal)> = Vec::with_capacity(account.positions.len());
+        let mut market_value = account.cash;
+        for p in &account.positions {
+            let Some(i) = reference.security_index(&p.security) else { continue };
+            let q = p.quantity();
+            held.push((i, q));
+            if let Some(price) = reference.price(i) {
+                market_value += q * price;
+            }
+        }
+        held.sort_unstable_by_key(|h| h.0);
+        let mut cash_after = account.cash;
+        for t in trades {
+            match t.side {
+                Side::Buy => cash_after -= t.amount,
+                Side::Sell => cash_after += t.amount,
+            }
+        }
+        let targets = reference.valid_model(&account.model).map(|m| m.targets.clone()).unwrap_or_default();
+        AccountContext { held, market_value, cash_after, targets }
+    }
+
+    pub fn held(&self, security: SecIdx) -> Decimal {
+        match self.held.binary_search_by_key(&security, |h| h.0) {
+            Ok(k) => self.held[k].1,
+            Err(_) => Decimal::ZERO,
+        }
+    }
+
+    pub fn target(&self, security: SecIdx) -> Option<f64> {
+        self.targets.binary_search_by_key(&security, |t| t.0).ok().map(|k| self.targets[k].1)
+    }
+}
+
+/// Everything a check may look at for one trade.
+pub struct CheckInput<'a> {
+    pub trade: &'a ProposedTrade,
+    /// The traded security, when the reference knows it.
+    pub security: Option<SecIdx>,
+    pub account: &'a Account,
+    pub context: &'a AccountContext,
+    pub reference: &'a Reference,
+}
+
+/// A firm's parameter setting: for every account, or for one account type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamOverride {
+    pub check: String,
+    pub param: String,
+    pub account_type: Option<AccountType>,
+    pub value: Decimal,
+}
+
+/// Why a firm's parameters cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    #[error("unknown check {0}")]
+    UnknownCheck(String),
+    #[error("check {check} has no parameter {param}")]
+    UnknownParam { check: String, param: String },
+    #[error("{check}.{param} = {value} is outside its allowed range {min}..={max}")]
+    OutOfRange { check: String, param: String, value: Decimal, min: Decimal, max: Decimal },
+}
+
+const ACCOUNT_TYPES: [AccountType; 5] = [
+    AccountType::Taxable,
+    AccountType::Trust,
+    AccountType::TraditionalIra,
+    AccountType::RothIra,
+    AccountType::Qualified,
+];
+
+fn type_index(t: AccountType) -> usize {
+    ACCOUNT_TYPES.iter().position(|&x| x == t).unwrap_or(0)
+}
+
+/// The catalogue with its parameters resolved for every account type.
+pub struct CheckEngine {
+    checks: Vec<CheckDef>,
+    /// Offset of each check's parameters in a per-account-type table.
+    offsets: Vec<usize>,
+    values: [Vec<Decimal>; 5],
+}
+
+impl CheckEngine {
+    /// The full catalogue with firm defaults and `overrides` applied; a bad override is an
+    /// error, never silently ignored.
+    pub fn new(overrides: &[ParamOverride]) -> Result<Self, ParamError> {
+        Self::with_checks(catalogue(), overrides)
+    }
+
+    pub fn with_checks(checks: Vec<CheckDef>, overrides: &[ParamOverride]) -> Result<Self, ParamError> {
+        let mut offsets = Vec::with_capacity(checks.len());
+        let mut defaults = Vec::new();
+        for c in &checks {
+            offsets.push(defaults.len());
+            defaults.extend(c.params.iter().map(|p| p.default));
+        }
+        let mut values: [Vec<Decimal>; 5] = std::array::from_fn(|_| defaults.clone());
+        // Firm-wide settings first, then per-account-type ones, whatever the input order.
+        let mut ordered: Vec<&ParamOverride> = overrides.iter().collect();
+        ordered.sort_by_key(|o| o.account_type.is_some());
+        for o in ordered {
+            let (k, c) = checks
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.id == o.check)
+                .ok_or_else(|| ParamError::UnknownCheck(o.check.clone()))?;
+            let (j, p) = c
+                .params
+                .iter()
+                .enumerate()
+                .find(|(_, p)| p.name == o.param)
+                .ok_or_else(|| ParamError::UnknownParam { check: o.check.clone(), param: o.param.clone() })?;
+            if o.value < p.min || o.value > p.max {
+                return Err(ParamError::OutOfRange {
+                    check: o.check.clone(),
+                    param: o.param.clone(),
+                    value: o.value,
+                    min: p.min,
+                    max: p.max,
+                });
+            }
+            match o.account_type {
+                Some(t) => values[type_index(t)][offsets[k] + j] = o.value,
+                None => values.iter_mut().for_each(|v| v[offsets[k] + j] = o.value),
+            }
+        }
+        Ok(CheckEngine { checks, offsets, values })
+    }
+
+    pub fn checks(&self) -> &[CheckDef] {
+        &self.checks
+    }
+
+    /// Runs every check on one trade; returns the ones that did not pass.
+    pub fn check_trade(&self, input: &CheckInput<'_>) -> Vec<CheckOutcome> {
+        let values = &self.values[type_index(input.account.account_type)];
+        let mut out = Vec::new();
+        for (k, c) in self.checks.iter().enumerate() {
+            let params = &values[self.offsets[k]..self.offsets[k] + c.params.len()];
+            if let Some(f) = (c.run)(input, params) {
+                out.push(CheckOutcome { id: c.id, severity: c.severity, reason: f.reason, values: f.values });
+            }
+        }
+        out
+    }
+
+    /// Checks every trade of one account; outcome lists are in trade order.
+    pub fn check_account(
+        &self,
+        reference: &Reference,
+        account: &Account,
+        trades: &[ProposedTrade],
+    ) -> Vec<Vec<CheckOutcome>> {
+        let context = AccountContext::new(reference, account, trades);
+        trades
+            .iter()
+            .map(|trade| {
+                let input = CheckInput {
+                    trade,
+                    security: reference.security_index(&trade.security),
+                    account,
+                    context: &context,
+                    reference,
+                };
+                self.check_trade(&input)
+            })
+            .collect()
+    }
+}
+
+/// docs/CHECKS.md, generated from the catalogue (`make checks-doc`).
+pub fn catalogue_markdown() -> String {
+    use std::fmt::Write;
+    let checks = catalogue();
+    let mut out = String::new();
+    let _ = writeln!(out, "# Pre-trade checks\n");
+    let _ = writeln!(
+        out,
+        "Generated from `shared/core/src/checks/catalogue.rs` by `make checks-doc`; a test fails when this file is stale.\n"
+    );
+    let _ = writeln!(out, "{} checks.\n", checks.len());
+    let mut families: Vec<Family> = checks.iter().map(|c| c.family).collect();
+    families.sort();
+    families.dedup();
+    for family in families {
+        let _ = writeln!(out, "## {}\n", family.title());
+        let _ = writeln!(out, "| id | severity | parameters (default) | why |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for c in checks.iter().filter(|c| c.family == family) {
+            let params: Vec<String> = c
+                .params
+                .iter()
+                .map(|p| format!("`{}` = {} ({}; {}–{})", p.name, p.default, p.meaning, p.min, p.max))
+                .collect();
+            let params = if params.is_empty() { "—".to_string() } else { params.join("<br>") };
+            let _ = writeln!(out, "| `{}` | {} | {} | {} |", c.id, c.severity.as_str(), params, c.why);
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
