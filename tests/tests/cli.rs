@@ -297,3 +297,49 @@ fn run_book(bin: &Path, out: &Path, reference: &Path, accounts: &Path) -> std::p
         .output()
         .unwrap()
 }
+
+/// A model that holds a leveraged ETF, used by an IRA: the engine proposes the buy, the
+/// pre-trade checks block it, and it goes to blocked.jsonl instead of the orders.
+#[test]
+fn trades_blocked_by_the_checks_are_not_written_as_orders() {
+    let dir = Scratch::new("blocked");
+    let book = dir.path("book");
+    ballast_synth::write_book(&book, 5, 200).unwrap();
+    let mut reference: ReferenceFile = serde_json::from_str(&read(&book.join("reference.json"))).unwrap();
+    // Every model's first holding becomes a complex (leveraged/inverse) product.
+    let complex: std::collections::BTreeSet<String> =
+        reference.models.iter().filter_map(|m| m.holdings.first().map(|h| h.security.clone())).collect();
+    for s in reference.securities.iter_mut().filter(|s| complex.contains(&s.id)) {
+        s.complex_product = true;
+    }
+    std::fs::write(book.join("reference.json"), serde_json::to_string(&reference).unwrap()).unwrap();
+    let out = dir.path("out");
+    let config = RunConfig::new(
+        BookSource::Files { reference: book.join("reference.json"), accounts: book.join("accounts.jsonl") },
+        RebalanceOptions::new(Mode::Full),
+        &out,
+    );
+    let summary = run(&config, &NoProgress).unwrap();
+
+    let blocked = json_lines(&out.join("blocked.jsonl"));
+    assert!(summary.checks.trades_blocked > 0, "{:?}", summary.checks);
+    assert_eq!(blocked.len() as u64, summary.checks.trades_blocked);
+    let check = summary.checks.by_check.iter().find(|c| c.id == "SUIT.COMPLEX_PRODUCT_IN_RETIREMENT").unwrap();
+    assert_eq!(check.blocked, summary.checks.trades_blocked);
+    for b in &blocked {
+        assert_eq!(b["trade"]["side"], "buy");
+        assert!(complex.contains(b["trade"]["security"].as_str().unwrap()));
+        assert_eq!(b["checks"][0]["id"], "SUIT.COMPLEX_PRODUCT_IN_RETIREMENT");
+        assert!(b["checks"][0]["reason"].as_str().unwrap().contains("cannot be bought in a retirement account"));
+    }
+    // No order for a blocked trade: every trade written is one the checks let through.
+    let written = json_lines(&out.join("trades.jsonl"));
+    assert_eq!(written.len() as u64, summary.trades.total);
+    let blocked_keys: Vec<(String, String)> = blocked
+        .iter()
+        .map(|b| (b["trade"]["account"].as_str().unwrap().into(), b["trade"]["security"].as_str().unwrap().into()))
+        .collect();
+    assert!(written.iter().all(|t| !blocked_keys
+        .contains(&(t["account"].as_str().unwrap().to_string(), t["security"].as_str().unwrap().to_string()))
+        || t["side"] == "sell"));
+}

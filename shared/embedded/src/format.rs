@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use ballast_core::checks::CheckOutcome;
 use ballast_core::{AccountOutcome, EngineException, ProposedTrade};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -35,6 +36,18 @@ pub fn csv_row(out: &mut Vec<u8>, t: &ProposedTrade) {
 /// Appends one trade as a JSON line (the serde form of `ProposedTrade`, with every lot).
 pub fn json_line(out: &mut Vec<u8>, t: &ProposedTrade) {
     if serde_json::to_writer(&mut *out, t).is_ok() {
+        out.push(b'\n');
+    }
+}
+
+/// One line of blocked.jsonl: a proposed trade the pre-trade checks stopped, and why.
+pub fn blocked_line(out: &mut Vec<u8>, t: &ProposedTrade, outcomes: &[CheckOutcome]) {
+    #[derive(Serialize)]
+    struct Blocked<'a> {
+        trade: &'a ProposedTrade,
+        checks: &'a [CheckOutcome],
+    }
+    if serde_json::to_writer(&mut *out, &Blocked { trade: t, checks: outcomes }).is_ok() {
         out.push(b'\n');
     }
 }

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use ballast_core::book::parse_account_line;
+use ballast_core::checks::{CheckEngine, Severity};
 use ballast_core::{
     rebalance, Account, AccountOutcome, BandTarget, BookError, EngineException, Mode, RebalanceOptions, Reference,
     ReferenceFile,
@@ -24,7 +25,7 @@ use ballast_synth::{Universe, UniverseError};
 use crossbeam_channel::{Receiver, Sender};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::format::{csv_row, exception_line, json_line, outcome_str, ExceptionLine, CSV_HEADER};
+use crate::format::{blocked_line, csv_row, exception_line, json_line, outcome_str, ExceptionLine, CSV_HEADER};
 use crate::progress::{Progress, ProgressUnit};
 use crate::summary::{Summary, Tally};
 
@@ -76,6 +77,8 @@ pub enum RunError {
 struct Book {
     reference: Reference,
     generator: Option<(u64, Universe)>,
+    /// The pre-trade check catalogue with firm defaults, run on every proposed trade.
+    checks: CheckEngine,
 }
 
 /// Rebalances the whole book of `config`, reporting progress as chunks are written.
@@ -171,7 +174,7 @@ fn load(book: &BookSource) -> Result<(Book, Vec<BookError>, Source, String), Run
             let file = ballast_synth::reference(*seed);
             let universe = Universe::new(&file)?;
             let (reference, problems) = Reference::build(file);
-            let book = Book { reference, generator: Some((*seed, universe)) };
+            let book = Book { reference, generator: Some((*seed, universe)), checks: default_checks() };
             Ok((
                 book,
                 problems,
@@ -191,7 +194,7 @@ fn load(book: &BookSource) -> Result<(Book, Vec<BookError>, Source, String), Run
             let size = f.metadata().map(|m| m.len()).unwrap_or(0);
             let source =
                 Source::File { reader: BufReader::with_capacity(1 << 20, f), line: 0, size, path: accounts.clone() };
-            let book = Book { reference: reference_index, generator: None };
+            let book = Book { reference: reference_index, generator: None, checks: default_checks() };
             Ok((book, problems, source, format!("book {}", accounts.display())))
         }
     }
@@ -324,6 +327,7 @@ struct ChunkOutput {
     csv: Vec<u8>,
     jsonl: Vec<u8>,
     exceptions: Vec<u8>,
+    blocked: Vec<u8>,
     tally: Tally,
 }
 
@@ -337,15 +341,17 @@ impl ChunkOutput {
             csv: Vec::with_capacity(accounts * 256),
             jsonl: Vec::with_capacity(accounts * 768),
             exceptions: Vec::new(),
+            blocked: Vec::new(),
             tally: Tally::default(),
         }
     }
 
-    fn account(&mut self, reference: &Reference, account: &Account, options: &RebalanceOptions, line: Option<usize>) {
+    fn account(&mut self, book: &Book, account: &Account, options: &RebalanceOptions, line: Option<usize>) {
+        let reference = &book.reference;
         self.accounts += 1;
         // One account's engine failure must not stop a million-account run: it is
         // reported like any other per-account problem.
-        let result = match catch_unwind(AssertUnwindSafe(|| rebalance(reference, account, options))) {
+        let mut result = match catch_unwind(AssertUnwindSafe(|| rebalance(reference, account, options))) {
             Ok(r) => r,
             Err(payload) => {
                 let what = payload
@@ -359,10 +365,22 @@ impl ChunkOutput {
                 return;
             }
         };
-        for t in &result.trades {
-            csv_row(&mut self.csv, t);
-            json_line(&mut self.jsonl, t);
+        // Pre-trade checks: a blocked trade is never written as an order; it goes to
+        // blocked.jsonl with every outcome that stopped it.
+        let outcomes = book.checks.check_account(reference, account, &result.trades);
+        let mut passed = Vec::with_capacity(result.trades.len());
+        for (t, found) in std::mem::take(&mut result.trades).into_iter().zip(outcomes) {
+            let blocked = found.iter().any(|o| o.severity == Severity::Block);
+            self.tally.record_checks(&found, blocked);
+            if blocked {
+                blocked_line(&mut self.blocked, &t, &found);
+            } else {
+                csv_row(&mut self.csv, &t);
+                json_line(&mut self.jsonl, &t);
+                passed.push(t);
+            }
         }
+        result.trades = passed;
         let reported = matches!(result.outcome, AccountOutcome::Skipped | AccountOutcome::Invalid)
             || !result.exceptions.is_empty();
         if reported {
@@ -406,6 +424,10 @@ impl ChunkOutput {
     }
 }
 
+fn default_checks() -> CheckEngine {
+    CheckEngine::new(&[]).expect("the catalogue's own defaults are within their ranges")
+}
+
 fn process(chunk: Chunk, book: &Book, options: &RebalanceOptions) -> ChunkOutput {
     match chunk.input {
         Input::Generated { first, count } => {
@@ -413,7 +435,7 @@ fn process(chunk: Chunk, book: &Book, options: &RebalanceOptions) -> ChunkOutput
             if let Some((seed, universe)) = &book.generator {
                 for index in first..first + count {
                     let account = ballast_synth::account(*seed, index, universe);
-                    out.account(&book.reference, &account, options, None);
+                    out.account(book, &account, options, None);
                 }
             }
             out
@@ -429,7 +451,7 @@ fn process(chunk: Chunk, book: &Book, options: &RebalanceOptions) -> ChunkOutput
                     }
                 };
                 match parsed {
-                    Ok(account) => out.account(&book.reference, &account, options, Some(span.number)),
+                    Ok(account) => out.account(book, &account, options, Some(span.number)),
                     Err(e) => out.malformed(span.number, bytes, &e),
                 }
             }
@@ -474,6 +496,7 @@ struct OutputFiles {
     csv: BufWriter<File>,
     jsonl: BufWriter<File>,
     exceptions: BufWriter<File>,
+    blocked: BufWriter<File>,
 }
 
 impl OutputFiles {
@@ -491,6 +514,7 @@ impl OutputFiles {
             csv,
             jsonl: open("trades.jsonl")?,
             exceptions: open("exceptions.jsonl")?,
+            blocked: open("blocked.jsonl")?,
         })
     }
 
@@ -503,6 +527,7 @@ impl OutputFiles {
     fn append(&mut self, o: &ChunkOutput) -> io::Result<()> {
         self.csv.write_all(&o.csv)?;
         self.jsonl.write_all(&o.jsonl)?;
+        self.blocked.write_all(&o.blocked)?;
         self.exceptions.write_all(&o.exceptions)
     }
 
@@ -511,6 +536,7 @@ impl OutputFiles {
             ("trades.csv", &mut self.csv),
             ("trades.jsonl", &mut self.jsonl),
             ("exceptions.jsonl", &mut self.exceptions),
+            ("blocked.jsonl", &mut self.blocked),
         ] {
             w.flush().map_err(|e| RunError::Output { path: self.dir.join(name), source: e })?;
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use ballast_core::checks::{CheckOutcome, Severity};
 use ballast_core::{AccountOutcome, AccountResult, EngineException, Side, TradeReason};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -38,6 +39,19 @@ pub(crate) struct Tally {
     pub exceptions: BTreeMap<String, CodeTally>,
     /// Why accounts were skipped or invalid: (outcome, code).
     pub not_rebalanced: BTreeMap<(&'static str, String), CodeTally>,
+    /// Proposed trades run through the pre-trade checks, and those blocked or warned.
+    pub trades_checked: u64,
+    pub trades_blocked: u64,
+    pub trades_warned: u64,
+    /// Per check id: trades it blocked, trades it warned on, and one example reason.
+    pub checks: BTreeMap<&'static str, CheckTally>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CheckTally {
+    pub blocked: u64,
+    pub warned: u64,
+    pub example: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -62,6 +76,27 @@ fn count_code(map: &mut BTreeMap<String, CodeTally>, code: &str, message: &str) 
 }
 
 impl Tally {
+    /// Counts one proposed trade's check outcomes.
+    pub fn record_checks(&mut self, outcomes: &[CheckOutcome], blocked: bool) {
+        self.trades_checked += 1;
+        if blocked {
+            self.trades_blocked += 1;
+        } else if outcomes.iter().any(|o| o.severity == Severity::Warn) {
+            self.trades_warned += 1;
+        }
+        for o in outcomes {
+            let t = self
+                .checks
+                .entry(o.id)
+                .or_insert_with(|| CheckTally { example: o.reason.clone(), ..Default::default() });
+            match o.severity {
+                Severity::Block => t.blocked += 1,
+                Severity::Warn => t.warned += 1,
+                Severity::Info => {}
+            }
+        }
+    }
+
     pub fn record(&mut self, r: &AccountResult) {
         self.accounts += 1;
         let outcome = match r.outcome {
@@ -143,6 +178,17 @@ impl Tally {
     /// Adds a later chunk's tally; examples already seen are kept (first in book order).
     pub fn merge(&mut self, o: Tally) {
         self.accounts += o.accounts;
+        self.trades_checked += o.trades_checked;
+        self.trades_blocked += o.trades_blocked;
+        self.trades_warned += o.trades_warned;
+        for (id, c) in o.checks {
+            let t = self
+                .checks
+                .entry(id)
+                .or_insert_with(|| CheckTally { example: c.example.clone(), ..Default::default() });
+            t.blocked += c.blocked;
+            t.warned += c.warned;
+        }
         self.rebalanced += o.rebalanced;
         self.no_trades_needed += o.no_trades_needed;
         self.skipped += o.skipped;
@@ -240,6 +286,25 @@ pub struct TaxSummary {
     pub estimated_tax: Decimal,
 }
 
+/// What the pre-trade checks did to the proposed trades.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChecksSummary {
+    pub trades_checked: u64,
+    /// Never written as orders; listed in blocked.jsonl with their reasons.
+    pub trades_blocked: u64,
+    pub trades_warned: u64,
+    /// Per check id, most blocks first.
+    pub by_check: Vec<CheckCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckCount {
+    pub id: String,
+    pub blocked: u64,
+    pub warned: u64,
+    pub example: String,
+}
+
 /// The result of a run, as printed and as written to summary.json.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
@@ -263,6 +328,7 @@ pub struct Summary {
     pub realized: TaxSummary,
     /// Every exception by code, most frequent first.
     pub exceptions_by_code: Vec<CodeCount>,
+    pub checks: ChecksSummary,
     pub wall_time_secs: f64,
     pub accounts_per_second: f64,
     /// Peak resident memory (VmHWM), when the platform reports it.
@@ -295,6 +361,18 @@ impl Summary {
         let mut exceptions_by_code: Vec<CodeCount> =
             t.exceptions.into_iter().map(|(code, c)| CodeCount { code, count: c.count, example: c.example }).collect();
         exceptions_by_code.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+        let mut by_check: Vec<CheckCount> = t
+            .checks
+            .into_iter()
+            .map(|(id, c)| CheckCount { id: id.to_string(), blocked: c.blocked, warned: c.warned, example: c.example })
+            .collect();
+        by_check.sort_by(|a, b| (b.blocked, b.warned).cmp(&(a.blocked, a.warned)).then_with(|| a.id.cmp(&b.id)));
+        let checks = ChecksSummary {
+            trades_checked: t.trades_checked,
+            trades_blocked: t.trades_blocked,
+            trades_warned: t.trades_warned,
+            by_check,
+        };
         Summary {
             book,
             mode,
@@ -331,6 +409,7 @@ impl Summary {
                 estimated_tax: t.estimated_tax.round_dp(2),
             },
             exceptions_by_code,
+            checks,
             wall_time_secs: wall,
             accounts_per_second: if wall > 0.0 { t.accounts as f64 / wall } else { 0.0 },
             peak_memory_mib: peak_memory_mib(),
@@ -470,6 +549,25 @@ impl fmt::Display for Summary {
                 writeln!(f, "  {:<30} {:>10}", c.code, grouped(c.count))?;
             }
         }
+        let c = &self.checks;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "Pre-trade checks        {} trades checked: {} blocked, {} with warnings",
+            grouped(c.trades_checked),
+            grouped(c.trades_blocked),
+            grouped(c.trades_warned)
+        )?;
+        for k in &c.by_check {
+            writeln!(
+                f,
+                "  {:<34} {:>8} blocked {:>8} warned  e.g. {}",
+                k.id,
+                grouped(k.blocked),
+                grouped(k.warned),
+                clip(&k.example, 70)
+            )?;
+        }
         writeln!(f)?;
         writeln!(f, "Wall time               {:>12.2} s", self.wall_time_secs)?;
         writeln!(f, "Accounts per second     {:>14}", grouped(self.accounts_per_second.round() as u64))?;
@@ -479,7 +577,7 @@ impl fmt::Display for Summary {
         }
         write!(
             f,
-            "Output                  {}/{{trades.csv, trades.jsonl, exceptions.jsonl, summary.json}}",
+            "Output                  {}/{{trades.csv, trades.jsonl, blocked.jsonl, exceptions.jsonl, summary.json}}",
             self.output_dir
         )
     }
