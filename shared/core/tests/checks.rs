@@ -14,6 +14,9 @@ struct Scenario {
     stale: Option<&'static str>,
     account: Account,
     trade: ProposedTrade,
+    /// Other trades of the same account in the batch.
+    others: Vec<ProposedTrade>,
+    trade_date: Option<&'static str>,
     overrides: Vec<ParamOverride>,
 }
 
@@ -30,7 +33,15 @@ fn scenario() -> Scenario {
     let mut account = account("CHK-1", AccountType::Taxable, "M", "20000");
     hold(&mut account, "AAA", &[("200", "80", "2020-01-02")]);
     hold(&mut account, "BBB", &[("200", "40", "2020-01-02")]);
-    Scenario { book, stale: None, account, trade: buy("BBB", "10", "50"), overrides: Vec::new() }
+    Scenario {
+        book,
+        stale: None,
+        account,
+        trade: buy("BBB", "10", "50"),
+        others: Vec::new(),
+        trade_date: None,
+        overrides: Vec::new(),
+    }
 }
 
 fn buy(security: &str, quantity: &str, price: &str) -> ProposedTrade {
@@ -79,9 +90,14 @@ fn run(s: &Scenario) -> Vec<CheckOutcome> {
         let p = file.prices.iter_mut().find(|p| p.security == stale).unwrap();
         p.as_of -= chrono::Duration::days(10);
     }
+    if let Some(d) = s.trade_date {
+        file.trade_date = date(d);
+    }
     let (reference, _) = book::Reference::build(file);
     let engine = CheckEngine::new(&s.overrides).expect("valid parameters");
-    engine.check_account(&reference, &s.account, std::slice::from_ref(&s.trade)).remove(0)
+    let mut batch = vec![s.trade.clone()];
+    batch.extend(s.others.iter().cloned());
+    engine.check_account(&reference, &s.account, &batch).remove(0)
 }
 
 fn set(check: &str, param: &str, value: &str) -> ParamOverride {
@@ -225,6 +241,84 @@ fn cases() -> Vec<(&'static str, Bend, &'static str)> {
             "MODEL.BUY_OFF_MODEL",
             |s| s.trade = buy("OFF", "10", "10"),
             "OFF is not in model M nor a substitute for one of its holdings",
+        ),
+        ("DATA.NON_POSITIVE_PRICE", |s| s.trade = buy("BBB", "10", "0"), "order price 0 is not positive"),
+        (
+            "ACCT.TRADE_FOR_ANOTHER_ACCOUNT",
+            |s| s.trade.account = "OTHER".into(),
+            "trade is for account OTHER but was checked against account CHK-1",
+        ),
+        (
+            "ORDER.QUANTITY_LIMIT",
+            |s| s.overrides.push(set("ORDER.QUANTITY_LIMIT", "max_quantity", "5")),
+            "order of 10 shares exceeds the 5 share limit",
+        ),
+        (
+            "ORDER.BELOW_MIN_TRADE",
+            |s| {
+                s.book.models[0].min_trade = dec("100");
+                s.trade = buy("BBB", "1", "50");
+            },
+            "order of 50 is below the model's minimum trade of 100",
+        ),
+        (
+            "ORDER.DUPLICATE_IN_BATCH",
+            |s| s.others.push(buy("BBB", "4", "50")),
+            "2 buy orders for BBB in this batch for account CHK-1",
+        ),
+        (
+            "ORDER.BUY_AND_SELL_SAME_SECURITY",
+            |s| s.others.push(sell("BBB", "4", "50")),
+            "BBB is both bought and sold in this batch",
+        ),
+        (
+            "TAX.WASH_SALE_LOSS_SALE",
+            |s| {
+                s.trade = with_gain(sell("BBB", "10", "50"), "-100", Term::LongTerm);
+                s.account.recent_trades.push(RecentTrade {
+                    security: "BBB".into(),
+                    side: Side::Buy,
+                    quantity: dec("5"),
+                    trade_date: date("2026-11-17"),
+                    realized_gain: Decimal::ZERO,
+                });
+            },
+            "selling BBB at a loss of -100 within 30 days of buying it on 2026-11-17 would be a wash sale",
+        ),
+        (
+            "TAX.LOSS_SALE_AND_REBUY_IN_BATCH",
+            |s| s.others.push(with_gain(sell("BBB", "4", "50"), "-40", Term::LongTerm)),
+            "BBB is bought in the batch that sells it (or an identical security) at a loss",
+        ),
+        (
+            "TAX.LARGE_SHORT_TERM_GAIN",
+            |s| s.trade = with_gain(sell("BBB", "10", "50"), "20000", Term::ShortTerm),
+            "sale of BBB realizes a short-term gain of 20000, above 10000",
+        ),
+        (
+            "MODEL.TRADE_AGAINST_DRIFT",
+            |s| s.trade = sell("BBB", "10", "50"),
+            "sell BBB while it is at 20.00% against a target of 48.00%",
+        ),
+        (
+            "MODEL.CHURN",
+            |s| {
+                for k in 0..21 {
+                    s.account.recent_trades.push(RecentTrade {
+                        security: "OFF".into(),
+                        side: Side::Sell,
+                        quantity: dec("1"),
+                        trade_date: date("2026-11-01") + chrono::Days::new(k),
+                        realized_gain: Decimal::ZERO,
+                    });
+                }
+            },
+            "account CHK-1 already traded 21 times in the last 30 days (limit 20)",
+        ),
+        (
+            "MKT.MARKET_CLOSED",
+            |s| s.trade_date = Some("2026-11-26"),
+            "the market is closed on the trade date 2026-11-26: Thanksgiving Day",
         ),
     ]
 }

@@ -52,7 +52,51 @@ const SINGLE_SECURITY: &[ParamDef] = &[ParamDef {
     max: dec(1, 0),
 }];
 
+const QUANTITY_LIMIT: &[ParamDef] = &[ParamDef {
+    name: "max_quantity",
+    meaning: "largest order, in shares",
+    default: dec(1_000_000, 0),
+    min: dec(1, 0),
+    max: dec(100_000_000, 0),
+}];
+
+const LARGE_SHORT_TERM_GAIN: &[ParamDef] = &[ParamDef {
+    name: "max_gain",
+    meaning: "short-term gain of one sale, in dollars, above which it is flagged",
+    default: dec(10_000, 0),
+    min: dec(0, 0),
+    max: dec(10_000_000, 0),
+}];
+
+const CHURN: &[ParamDef] = &[ParamDef {
+    name: "max_trades_30d",
+    meaning: "executions in the last 30 days above which more trading is flagged",
+    default: dec(20, 0),
+    min: dec(1, 0),
+    max: dec(1_000, 0),
+}];
+
 const CENT: Decimal = dec(1, 2);
+
+/// Days either side of a loss sale in which a purchase makes it a wash sale.
+const WASH_DAYS: u64 = 30;
+
+/// Whether the security's wash-sale group was bought within the window before the trade
+/// date (recorded purchases, or lots acquired in the window).
+fn recently_bought(i: &CheckInput<'_>, group: u32) -> Option<chrono::NaiveDate> {
+    let start = i.reference.trade_date.checked_sub_days(Days::new(WASH_DAYS))?;
+    let same = |security: &str| i.reference.security_index(security).map(|s| i.reference.wash_group(s)) == Some(group);
+    let recorded =
+        i.account.recent_trades.iter().filter(|t| t.side == Side::Buy && t.trade_date >= start && same(&t.security));
+    let lots = i
+        .account
+        .positions
+        .iter()
+        .filter(|p| same(&p.security))
+        .flat_map(|p| p.lots.iter().map(|l| l.acquired))
+        .filter(|&d| d >= start);
+    recorded.map(|t| t.trade_date).chain(lots).max()
+}
 
 fn status_check(input: &CheckInput<'_>, status: AccountStatus, word: &str) -> Option<Failure> {
     (input.account.status == status).then(|| {
@@ -67,6 +111,98 @@ fn security<'a>(input: &'a CheckInput<'_>) -> Option<&'a crate::security::Securi
 
 pub fn catalogue() -> Vec<CheckDef> {
     vec![
+        CheckDef {
+            id: "DATA.NON_POSITIVE_PRICE",
+            family: Family::DataQuality,
+            severity: Severity::Block,
+            why: "A zero or negative price is never a valid order price.",
+            params: &[],
+            run: |i, _| {
+                (i.trade.price <= Decimal::ZERO).then(|| {
+                    Failure::new(format!("order price {} is not positive", i.trade.price)).with("price", i.trade.price)
+                })
+            },
+        },
+        CheckDef {
+            id: "ACCT.TRADE_FOR_ANOTHER_ACCOUNT",
+            family: Family::AccountEligibility,
+            severity: Severity::Block,
+            why: "A trade must be checked against the account it will be booked to.",
+            params: &[],
+            run: |i, _| {
+                (*i.trade.account != *i.account.id).then(|| {
+                    Failure::new(format!(
+                        "trade is for account {} but was checked against account {}",
+                        i.trade.account, i.account.id
+                    ))
+                    .with("trade_account", &i.trade.account)
+                })
+            },
+        },
+        CheckDef {
+            id: "ORDER.QUANTITY_LIMIT",
+            family: Family::ErroneousOrder,
+            severity: Severity::Block,
+            why: "15c3-5 erroneous-order control: no single order above a set number of shares.",
+            params: QUANTITY_LIMIT,
+            run: |i, p| {
+                (i.trade.quantity > p[0]).then(|| {
+                    Failure::new(format!("order of {} shares exceeds the {} share limit", i.trade.quantity, p[0]))
+                        .with("quantity", i.trade.quantity)
+                        .with("limit", p[0])
+                })
+            },
+        },
+        CheckDef {
+            id: "ORDER.BELOW_MIN_TRADE",
+            family: Family::ErroneousOrder,
+            severity: Severity::Warn,
+            why: "Orders below the model's minimum trade cost more in friction than they fix in drift.",
+            params: &[],
+            run: |i, _| {
+                let min = i.reference.valid_model(&i.account.model)?.min_trade;
+                (i.trade.amount < min).then(|| {
+                    Failure::new(format!("order of {} is below the model's minimum trade of {}", i.trade.amount, min))
+                        .with("amount", i.trade.amount)
+                        .with("min_trade", min)
+                })
+            },
+        },
+        CheckDef {
+            id: "ORDER.DUPLICATE_IN_BATCH",
+            family: Family::ErroneousOrder,
+            severity: Severity::Block,
+            why: "15c3-5 duplicate-order control: the same security and side twice for one account in one batch.",
+            params: &[],
+            run: |i, _| {
+                let n = i.context.batch_count(i.security?, i.trade.side);
+                (n > 1).then(|| {
+                    Failure::new(format!(
+                        "{} {} orders for {} in this batch for account {}",
+                        n,
+                        i.trade.side.as_str(),
+                        i.trade.security,
+                        i.account.id
+                    ))
+                    .with("count", n)
+                })
+            },
+        },
+        CheckDef {
+            id: "ORDER.BUY_AND_SELL_SAME_SECURITY",
+            family: Family::ErroneousOrder,
+            severity: Severity::Warn,
+            why: "Buying and selling one security in the same batch only pays commissions and spreads.",
+            params: &[],
+            run: |i, _| {
+                let sec = i.security?;
+                let other = if i.trade.side == Side::Buy { Side::Sell } else { Side::Buy };
+                (i.context.batch_count(sec, other) > 0).then(|| {
+                    Failure::new(format!("{} is both bought and sold in this batch", i.trade.security))
+                        .with("security", &i.trade.security)
+                })
+            },
+        },
         // ------------------------------------------------------------ data quality
         CheckDef {
             id: "DATA.UNKNOWN_SECURITY",
@@ -462,6 +598,66 @@ pub fn catalogue() -> Vec<CheckDef> {
             },
         },
         CheckDef {
+            id: "TAX.WASH_SALE_LOSS_SALE",
+            family: Family::Tax,
+            severity: Severity::Block,
+            why: "IRC §1091: a loss sale within 30 days after buying a substantially identical security is a wash sale.",
+            params: &[],
+            run: |i, _| {
+                let sec = i.security?;
+                let loss: Decimal = i.trade.lots.iter().filter(|l| l.gain < Decimal::ZERO).map(|l| l.gain).sum();
+                if i.trade.side != Side::Sell || loss >= Decimal::ZERO || !i.account.account_type.is_taxable() {
+                    return None;
+                }
+                let bought = recently_bought(i, i.reference.wash_group(sec))?;
+                Some(
+                    Failure::new(format!(
+                        "selling {} at a loss of {loss} within 30 days of buying it on {bought} would be a wash sale",
+                        i.trade.security
+                    ))
+                    .with("loss", loss)
+                    .with("bought_on", bought),
+                )
+            },
+        },
+        CheckDef {
+            id: "TAX.LOSS_SALE_AND_REBUY_IN_BATCH",
+            family: Family::Tax,
+            severity: Severity::Block,
+            why: "Selling at a loss and buying a substantially identical security in the same batch is a wash sale.",
+            params: &[],
+            run: |i, _| {
+                let sec = i.security?;
+                let group = i.reference.wash_group(sec);
+                (i.trade.side == Side::Buy
+                    && i.account.account_type.is_taxable()
+                    && i.context.loss_sale_groups.contains(&group))
+                .then(|| {
+                    Failure::new(format!(
+                        "{} is bought in the batch that sells it (or an identical security) at a loss",
+                        i.trade.security
+                    ))
+                    .with("security", &i.trade.security)
+                })
+            },
+        },
+        CheckDef {
+            id: "TAX.LARGE_SHORT_TERM_GAIN",
+            family: Family::Tax,
+            severity: Severity::Warn,
+            why: "A large short-term gain is taxed as ordinary income; advisors confirm it before it is realized.",
+            params: LARGE_SHORT_TERM_GAIN,
+            run: |i, p| {
+                (i.account.account_type.is_taxable() && i.trade.short_term_gain > p[0]).then(|| {
+                    Failure::new(format!(
+                        "sale of {} realizes a short-term gain of {}, above {}",
+                        i.trade.security, i.trade.short_term_gain, p[0]
+                    ))
+                    .with("short_term_gain", i.trade.short_term_gain)
+                })
+            },
+        },
+        CheckDef {
             id: "TAX.GAIN_BUDGET",
             family: Family::Tax,
             severity: Severity::Warn,
@@ -481,6 +677,68 @@ pub fn catalogue() -> Vec<CheckDef> {
             },
         },
         // ------------------------------------------------------------ model adherence
+        CheckDef {
+            id: "MODEL.TRADE_AGAINST_DRIFT",
+            family: Family::ModelAdherence,
+            severity: Severity::Warn,
+            why: "Buying what is already above target, or selling what is below it, moves the account away from its model.",
+            params: &[],
+            run: |i, _| {
+                let sec = i.security?;
+                let target = i.context.target(sec)?;
+                let price = i.reference.price(sec)?;
+                if i.context.market_value <= Decimal::ZERO {
+                    return None;
+                }
+                let weight = crate::num::to_f64(i.context.held(sec) * price / i.context.market_value);
+                let against = match i.trade.side {
+                    Side::Buy => weight > target,
+                    Side::Sell => weight < target,
+                };
+                let pct = |w: f64| format!("{:.2}%", w * 100.0);
+                against.then(|| {
+                    Failure::new(format!(
+                        "{} {} while it is at {} against a target of {}",
+                        i.trade.side.as_str(),
+                        i.trade.security,
+                        pct(weight),
+                        pct(target)
+                    ))
+                    .with("weight", pct(weight))
+                    .with("target", pct(target))
+                })
+            },
+        },
+        CheckDef {
+            id: "MODEL.CHURN",
+            family: Family::ModelAdherence,
+            severity: Severity::Warn,
+            why: "Frequent trading in an advisory account raises cost and suitability (churning) questions.",
+            params: CHURN,
+            run: |i, p| {
+                let start = i.reference.trade_date.checked_sub_days(Days::new(30))?;
+                let n = i.account.recent_trades.iter().filter(|t| t.trade_date >= start).count();
+                (Decimal::from(n) > p[0]).then(|| {
+                    Failure::new(format!("account {} already traded {n} times in the last 30 days (limit {})", i.account.id, p[0]))
+                        .with("trades_30d", n)
+                })
+            },
+        },
+        // ------------------------------------------------------------ market
+        CheckDef {
+            id: "MKT.MARKET_CLOSED",
+            family: Family::Market,
+            severity: Severity::Block,
+            why: "Orders for a day the US equity market is closed (weekend or NYSE holiday) would not execute as planned.",
+            params: &[],
+            run: |i, _| {
+                let why = super::calendar::closed_because(i.reference.trade_date)?;
+                Some(
+                    Failure::new(format!("the market is closed on the trade date {}: {why}", i.reference.trade_date))
+                        .with("trade_date", i.reference.trade_date),
+                )
+            },
+        },
         CheckDef {
             id: "MODEL.BUY_OFF_MODEL",
             family: Family::ModelAdherence,

@@ -7,6 +7,7 @@
 //! Parameters have firm-level defaults, may be overridden per account type, and are
 //! resolved once into a flat table so the hot path is an index, not a lookup.
 
+pub mod calendar;
 mod catalogue;
 
 use rust_decimal::Decimal;
@@ -131,6 +132,10 @@ pub struct AccountContext {
     pub cash_after: Decimal,
     /// Model target weight per security, when the account's model is valid.
     pub targets: Vec<(SecIdx, f64)>,
+    /// Every trade of the batch as (security, side), sorted: duplicates and crossings.
+    pub batch: Vec<(SecIdx, Side)>,
+    /// Wash-sale groups the batch sells at a loss.
+    pub loss_sale_groups: Vec<u32>,
 }
 
 impl AccountContext {
@@ -155,7 +160,20 @@ impl AccountContext {
             }
         }
         let targets = reference.valid_model(&account.model).map(|m| m.targets.clone()).unwrap_or_default();
-        AccountContext { held, market_value, cash_after, targets }
+        let mut batch: Vec<(SecIdx, Side)> =
+            trades.iter().filter_map(|t| reference.security_index(&t.security).map(|i| (i, t.side))).collect();
+        batch.sort_unstable_by_key(|b| (b.0, b.1 == Side::Sell));
+        let loss_sale_groups = trades
+            .iter()
+            .filter(|t| t.side == Side::Sell && t.lots.iter().any(|l| l.gain < Decimal::ZERO))
+            .filter_map(|t| reference.security_index(&t.security).map(|i| reference.wash_group(i)))
+            .collect();
+        AccountContext { held, market_value, cash_after, targets, batch, loss_sale_groups }
+    }
+
+    /// How many trades of the batch are in `security` on `side`.
+    pub fn batch_count(&self, security: SecIdx, side: Side) -> usize {
+        self.batch.iter().filter(|b| b.0 == security && b.1 == side).count()
     }
 
     pub fn held(&self, security: SecIdx) -> Decimal {
