@@ -325,7 +325,7 @@ fn trades_blocked_by_the_checks_are_not_written_as_orders() {
     assert!(summary.checks.trades_blocked > 0, "{:?}", summary.checks);
     assert_eq!(blocked.len() as u64, summary.checks.trades_blocked);
     let check = summary.checks.by_check.iter().find(|c| c.id == "SUIT.COMPLEX_PRODUCT_IN_RETIREMENT").unwrap();
-    assert_eq!(check.blocked, summary.checks.trades_blocked);
+    assert_eq!(check.blocked, summary.checks.trades_blocked, "{:#?}", summary.checks.by_check);
     for b in &blocked {
         assert_eq!(b["trade"]["side"], "buy");
         assert!(complex.contains(b["trade"]["security"].as_str().unwrap()));

@@ -360,12 +360,14 @@ impl<'a> Ctx<'a> {
             return Some(primary);
         }
         let primary_group = self.r.wash_group(primary);
-        let sub = self
-            .r
-            .substitutes(primary)
-            .iter()
-            .copied()
-            .find(|&c| self.r.wash_group(c) != primary_group && !self.is_buy_blocked(c));
+        let sub = self.r.substitutes(primary).iter().copied().find(|&c| {
+            // Never another slot's own security or an earlier slot's substitute: one
+            // security, one order, and no slot bought on another's behalf.
+            self.r.wash_group(c) != primary_group
+                && !self.is_buy_blocked(c)
+                && !self.slots.iter().any(|x| x.primary == c)
+                && !self.slots[..s].iter().any(|x| x.vehicle == Some(c))
+        });
         if sub.is_none() && slot.value < slot.target - self.min_trade_f {
             let id = &self.r.security(primary).id;
             let why = if self.loss_sold_groups.contains(&primary_group) {
@@ -1136,14 +1138,24 @@ impl<'a> Ctx<'a> {
         }
         // Whole lots taken entirely keep their exact quantity.
         let mut qty = if all_whole { whole_qty } else { to_quantity(planned_q, member.scale, member.round_up) };
-        // Whole lots may hold fractions (reinvested dividends); an account that trades whole
-        // shares may sell such a fraction only by closing the position.
-        if all_whole && qty.round_dp(member.scale) != qty && qty != position.quantity() {
-            let strategy = if member.round_up { RoundingStrategy::AwayFromZero } else { RoundingStrategy::ToZero };
-            qty = qty.round_dp_with_strategy(member.scale, strategy);
-        }
         if member.round_up && qty * member.price < self.min_trade {
             qty = (self.min_trade / member.price).round_dp_with_strategy(member.scale, RoundingStrategy::AwayFromZero);
+        }
+        // When exactly the planned whole lots are sold, each is relieved in full; otherwise
+        // the quantity is capped at what may be sold, and a whole-share account sells a
+        // fraction (whole lots may hold reinvested fractions) only when it closes the position.
+        let allowed = |q: Decimal| q.round_dp(member.scale) == q || q == position.quantity();
+        let exact_lots = all_whole && qty == whole_qty && allowed(qty);
+        if !exact_lots {
+            let sellable: Decimal = self.lots[range.clone()]
+                .iter()
+                .filter(|l| l.member == m && (l.sellable || l.take > EPS))
+                .map(|l| position.lots[l.lot].quantity)
+                .sum();
+            qty = qty.min(sellable);
+            if !allowed(qty) {
+                qty = qty.round_dp_with_strategy(member.scale, RoundingStrategy::ToZero);
+            }
         }
         let mut reliefs = Vec::with_capacity(4);
         let mut left = qty;
@@ -1152,8 +1164,6 @@ impl<'a> Ctx<'a> {
         // rounded up, other sellable lots of the same security.
         let planned = range.clone().filter(|&k| self.lots[k].member == m && self.lots[k].take > EPS);
         let extra = range.filter(|&k| self.lots[k].member == m && self.lots[k].take <= EPS && self.lots[k].sellable);
-        // When the quantity is exactly the planned whole lots, each is relieved in full.
-        let exact_lots = all_whole && qty == whole_qty;
         for k in planned.chain(extra) {
             if left.is_zero() {
                 break;
