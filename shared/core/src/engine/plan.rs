@@ -1144,15 +1144,19 @@ impl<'a> Ctx<'a> {
         // When exactly the planned whole lots are sold, each is relieved in full; otherwise
         // the quantity is capped at what may be sold, and a whole-share account sells a
         // fraction (whole lots may hold reinvested fractions) only when it closes the position.
-        let allowed = |q: Decimal| q.round_dp(member.scale) == q || q == position.quantity();
+        let allowed =
+            |q: Decimal| q.scale() <= member.scale || q.round_dp(member.scale) == q || q == position.quantity();
         let exact_lots = all_whole && qty == whole_qty && allowed(qty);
         if !exact_lots {
-            let sellable: Decimal = self.lots[range.clone()]
-                .iter()
-                .filter(|l| l.member == m && (l.sellable || l.take > EPS))
-                .map(|l| position.lots[l.lot].quantity)
-                .sum();
-            qty = qty.min(sellable);
+            // Only a quantity rounded up can exceed what the planned lots hold.
+            if member.round_up {
+                let sellable: Decimal = self.lots[range.clone()]
+                    .iter()
+                    .filter(|l| l.member == m && (l.sellable || l.take > EPS))
+                    .map(|l| position.lots[l.lot].quantity)
+                    .sum();
+                qty = qty.min(sellable);
+            }
             if !allowed(qty) {
                 qty = qty.round_dp_with_strategy(member.scale, RoundingStrategy::ToZero);
             }
