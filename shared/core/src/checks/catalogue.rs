@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::{CheckDef, CheckInput, Failure, Family, ParamDef, Severity};
 use crate::account::{AccountStatus, RestrictionKind};
+use crate::num::to_f64;
 use crate::trade::{Side, Term};
 
 const fn dec(mantissa: i64, scale: u32) -> Decimal {
@@ -160,7 +161,7 @@ pub fn catalogue() -> Vec<CheckDef> {
             why: "Orders below the model's minimum trade cost more in friction than they fix in drift.",
             params: &[],
             run: |i, _| {
-                let min = i.reference.valid_model(&i.account.model)?.min_trade;
+                let min = i.context.min_trade?;
                 (i.trade.amount < min).then(|| {
                     Failure::new(format!("order of {} is below the model's minimum trade of {}", i.trade.amount, min))
                         .with("amount", i.trade.amount)
@@ -257,7 +258,13 @@ pub fn catalogue() -> Vec<CheckDef> {
             why: "15c3-5 erroneous-order control: an order priced far from the reference price is likely a mistake.",
             params: PRICE_COLLAR,
             run: |i, p| {
-                let reference = i.reference.price(i.security?)?;
+                let sec = i.security?;
+                // Float screen: well inside the collar needs no decimal division.
+                let (p_f, r_f) = (to_f64(i.trade.price), i.reference.price_f64(sec));
+                if r_f > 0.0 && ((p_f - r_f) / r_f).abs() < to_f64(p[0]) * 0.99 {
+                    return None;
+                }
+                let reference = i.reference.price(sec)?;
                 let deviation = ((i.trade.price - reference) / reference).abs();
                 (deviation > p[0]).then(|| {
                     Failure::new(format!(
@@ -293,6 +300,9 @@ pub fn catalogue() -> Vec<CheckDef> {
             run: |i, _| {
                 let s = security(i)?;
                 let scale = s.quantity_scale(i.account.allows_fractional);
+                if i.trade.quantity.scale() <= scale {
+                    return None;
+                }
                 let closes_position = i.trade.side == Side::Sell && i.trade.quantity == i.context.held(i.security?);
                 (i.trade.quantity.round_dp(scale) != i.trade.quantity && !closes_position).then(|| {
                     Failure::new(format!(
@@ -311,6 +321,10 @@ pub fn catalogue() -> Vec<CheckDef> {
             why: "The order's amount must equal quantity × price; a mismatch means a corrupted order.",
             params: &[],
             run: |i, _| {
+                let screen = to_f64(i.trade.quantity) * to_f64(i.trade.price) - to_f64(i.trade.amount);
+                if screen.abs() < 0.001 {
+                    return None;
+                }
                 let expected = i.trade.quantity * i.trade.price;
                 ((expected - i.trade.amount).abs() > CENT).then(|| {
                     Failure::new(format!(
@@ -448,10 +462,15 @@ pub fn catalogue() -> Vec<CheckDef> {
             params: SINGLE_SECURITY,
             run: |i, p| {
                 let sec = i.security?;
-                let price = i.reference.price(sec)?;
                 if i.trade.side != Side::Buy || i.context.market_value <= Decimal::ZERO {
                     return None;
                 }
+                // Float screen: clearly under the limit needs no decimal arithmetic.
+                let after_f = to_f64(i.context.held(sec) + i.trade.quantity) * i.reference.price_f64(sec);
+                if after_f < i.context.market_value_f * to_f64(p[0]) * 0.99 {
+                    return None;
+                }
+                let price = i.reference.price(sec)?;
                 let after = (i.context.held(sec) + i.trade.quantity) * price;
                 let weight = after / i.context.market_value;
                 (weight > p[0]).then(|| {
@@ -686,11 +705,11 @@ pub fn catalogue() -> Vec<CheckDef> {
             run: |i, _| {
                 let sec = i.security?;
                 let target = i.context.target(sec)?;
-                let price = i.reference.price(sec)?;
-                if i.context.market_value <= Decimal::ZERO {
+                if i.context.market_value_f <= 0.0 {
                     return None;
                 }
-                let weight = crate::num::to_f64(i.context.held(sec) * price / i.context.market_value);
+                // A score, not money: the weight in floating point is enough.
+                let weight = to_f64(i.context.held(sec)) * i.reference.price_f64(sec) / i.context.market_value_f;
                 let against = match i.trade.side {
                     Side::Buy => weight > target,
                     Side::Sell => weight < target,
@@ -732,7 +751,7 @@ pub fn catalogue() -> Vec<CheckDef> {
             why: "Orders for a day the US equity market is closed (weekend or NYSE holiday) would not execute as planned.",
             params: &[],
             run: |i, _| {
-                let why = super::calendar::closed_because(i.reference.trade_date)?;
+                let why = i.context.market_closed?;
                 Some(
                     Failure::new(format!("the market is closed on the trade date {}: {why}", i.reference.trade_date))
                         .with("trade_date", i.reference.trade_date),

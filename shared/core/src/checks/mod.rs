@@ -136,6 +136,12 @@ pub struct AccountContext {
     pub batch: Vec<(SecIdx, Side)>,
     /// Wash-sale groups the batch sells at a loss.
     pub loss_sale_groups: Vec<u32>,
+    /// Why the market is closed on the trade date, if it is (the same for every trade).
+    pub market_closed: Option<&'static str>,
+    /// The account model's minimum trade, when the model is valid.
+    pub min_trade: Option<Decimal>,
+    /// `market_value` as a float, for cheap screens before exact decimal comparisons.
+    pub market_value_f: f64,
 }
 
 impl AccountContext {
@@ -159,7 +165,8 @@ impl AccountContext {
                 Side::Sell => cash_after += t.amount,
             }
         }
-        let targets = reference.valid_model(&account.model).map(|m| m.targets.clone()).unwrap_or_default();
+        let model = reference.valid_model(&account.model);
+        let targets = model.map(|m| m.targets.clone()).unwrap_or_default();
         let mut batch: Vec<(SecIdx, Side)> =
             trades.iter().filter_map(|t| reference.security_index(&t.security).map(|i| (i, t.side))).collect();
         batch.sort_unstable_by_key(|b| (b.0, b.1 == Side::Sell));
@@ -168,7 +175,17 @@ impl AccountContext {
             .filter(|t| t.side == Side::Sell && t.lots.iter().any(|l| l.gain < Decimal::ZERO))
             .filter_map(|t| reference.security_index(&t.security).map(|i| reference.wash_group(i)))
             .collect();
-        AccountContext { held, market_value, cash_after, targets, batch, loss_sale_groups }
+        AccountContext {
+            held,
+            market_value,
+            cash_after,
+            targets,
+            batch,
+            loss_sale_groups,
+            market_closed: calendar::closed_because(reference.trade_date),
+            min_trade: model.map(|m| m.min_trade),
+            market_value_f: crate::num::to_f64(market_value),
+        }
     }
 
     /// How many trades of the batch are in `security` on `side`.
