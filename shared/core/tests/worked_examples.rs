@@ -9,17 +9,19 @@ fn opts(mode: Mode) -> RebalanceOptions {
     RebalanceOptions::new(mode)
 }
 
+/// AAA at $100 and BBB at $50, 49 % each, 2 % cash.
+fn two_funds_and_cash() -> ballast_core::book::Reference {
+    Book::new()
+        .etf("AAA", "100")
+        .etf("BBB", "50")
+        .model("M", "0.02", &[("AAA", "0.49"), ("BBB", "0.49")], "0.02", "0.25")
+        .reference()
+}
+
 /// $100,000 IRA: AAA $70,000, BBB $28,000, cash $2,000 against a 49/49/2 model.
 #[test]
 fn full_rebalance_of_an_ira_moves_exactly_the_drift() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
-        "M",
-        "0.02",
-        &[("AAA", "0.49"), ("BBB", "0.49")],
-        "0.02",
-        "0.25",
-    );
-    let r = book.reference();
+    let r = two_funds_and_cash();
     let mut a = account("IRA-1", AccountType::TraditionalIra, "M", "2000");
     hold(&mut a, "AAA", &[("700", "60", "2020-01-02")]);
     hold(&mut a, "BBB", &[("560", "45", "2021-05-03")]);
@@ -91,14 +93,7 @@ fn tolerance_leaves_an_account_inside_every_band_alone() {
 /// $10,000 cash over a 2 % target: $8,000 goes to the one underweight holding; nothing is sold.
 #[test]
 fn buy_only_invests_excess_cash_in_the_underweight_holding() {
-    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
-        "M",
-        "0.02",
-        &[("AAA", "0.49"), ("BBB", "0.49")],
-        "0.02",
-        "0.25",
-    );
-    let r = book.reference();
+    let r = two_funds_and_cash();
     let mut a = account("BUY-1", AccountType::Taxable, "M", "10000");
     hold(&mut a, "AAA", &[("400", "90", "2020-01-02")]);
     hold(&mut a, "BBB", &[("1000", "30", "2020-01-02")]);
