@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
-use crate::model::{decimal_f64, ModelError, ModelPortfolio};
-use crate::num::IdMap;
+use crate::model::{ModelError, ModelPortfolio};
+use crate::num::{to_f64, IdMap};
 use crate::security::{Price, Security};
 
 /// The reference file of a book, as written by users and by the generator.
@@ -135,7 +135,7 @@ impl Reference {
                 }
             }
         }
-        let prices_f64 = prices.iter().map(|p| p.map(decimal_f64).unwrap_or(0.0)).collect();
+        let prices_f64 = prices.iter().map(|p| p.map(to_f64).unwrap_or(0.0)).collect();
         let mut group_ids: HashMap<&str, u32> = HashMap::new();
         let wash_groups = securities
             .iter()
@@ -167,18 +167,18 @@ impl Reference {
                     let &i = index
                         .get(sec)
                         .ok_or_else(|| ModelError::UnknownSecurity { model: m.id.clone(), security: sec.clone() })?;
-                    targets.push((i, decimal_f64(*w)));
+                    targets.push((i, to_f64(*w)));
                 }
                 // Sorted by index so the engine can binary-search a holding's target.
                 targets.sort_unstable_by_key(|t| t.0);
                 Ok(Arc::new(CompiledModel {
                     id: m.id.clone(),
                     targets,
-                    cash_weight: decimal_f64(flat.cash_weight),
-                    band_absolute: decimal_f64(flat.bands.absolute),
-                    band_relative: decimal_f64(flat.bands.relative),
+                    cash_weight: to_f64(flat.cash_weight),
+                    band_absolute: to_f64(flat.bands.absolute),
+                    band_relative: to_f64(flat.bands.relative),
                     min_trade: flat.min_trade,
-                    min_trade_f64: decimal_f64(flat.min_trade),
+                    min_trade_f64: to_f64(flat.min_trade),
                 }))
             });
             if let Err(e) = &compiled {

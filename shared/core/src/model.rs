@@ -42,19 +42,6 @@ impl Default for ToleranceBands {
     }
 }
 
-impl ToleranceBands {
-    /// Half-width of the band around `target`, as a weight.
-    pub fn half_width(&self, target: f64) -> f64 {
-        let abs = decimal_f64(self.absolute);
-        let rel = decimal_f64(self.relative) * target;
-        abs.max(rel)
-    }
-}
-
-pub(crate) fn decimal_f64(d: Decimal) -> f64 {
-    crate::num::to_f64(d)
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelPortfolio {
     pub id: String,
