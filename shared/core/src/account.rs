@@ -157,6 +157,12 @@ pub struct RecentTrade {
     /// Net realized gain of a sale (negative for a loss); zero for buys.
     #[serde(default)]
     pub realized_gain: Decimal,
+    /// Price of the execution, when known.
+    #[serde(default)]
+    pub price: Option<Decimal>,
+    /// A buy paid for with sale proceeds that had not settled yet (cash accounts).
+    #[serde(default)]
+    pub paid_with_unsettled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -188,6 +194,145 @@ pub struct Account {
     pub positions: Vec<Position>,
     #[serde(default)]
     pub recent_trades: Vec<RecentTrade>,
+    /// Suitability, approvals and operational flags the pre-trade checks use.
+    #[serde(default)]
+    pub profile: ClientProfile,
+}
+
+/// Investment objective on the account's suitability profile, from most to least cautious.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    Preservation,
+    Income,
+    #[default]
+    Balanced,
+    Growth,
+    Speculation,
+}
+
+/// An order already working at a market center for this account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingOrder {
+    pub security: String,
+    pub side: Side,
+    pub quantity: Decimal,
+    /// Estimated value of the order.
+    pub amount: Decimal,
+    pub placed: NaiveDate,
+}
+
+/// What the firm knows about the client and the account beyond the rebalancing settings.
+/// Every field is optional in the book format; the defaults describe an ordinary,
+/// discretionary, fully documented account with no special approvals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientProfile {
+    /// Options approval level, 0 (none) to 4.
+    pub options_level: u8,
+    /// Approved for complex products (leveraged, inverse, volatility, ETNs).
+    pub complex_approved: bool,
+    /// Has a margin agreement.
+    pub margin: bool,
+    /// Risk tolerance, 1 (lowest) to 5 (highest).
+    pub risk_tolerance: u8,
+    pub objective: Objective,
+    /// Years until the money is needed.
+    pub horizon_years: Option<u32>,
+    pub birth_date: Option<NaiveDate>,
+    /// US state of residence (two letters).
+    pub state: String,
+    /// ISO country of residence; empty means US.
+    pub country: String,
+    pub accredited: bool,
+    /// Qualified institutional buyer (Rule 144A).
+    pub qualified_institutional: bool,
+    /// A restricted person under FINRA Rule 5130 (broker-dealer personnel and their family).
+    pub ipo_restricted_person: bool,
+    /// Account of a firm employee: trades need pre-clearance.
+    pub employee: bool,
+    /// Pre-cleared securities for an employee account.
+    pub precleared: Vec<String>,
+    /// Categories the client excludes (values-based screens), matched against security tags.
+    pub exclusions: Vec<String>,
+    /// The advisor may trade without asking the client each time.
+    pub discretionary: bool,
+    /// The client approved this rebalance (needed when the account is not discretionary).
+    pub client_approved: bool,
+    /// Date the suitability profile was last reviewed.
+    pub kyc_reviewed: Option<NaiveDate>,
+    pub opened: Option<NaiveDate>,
+    /// Good-faith violations in the last 12 months (cash accounts).
+    pub good_faith_violations_12m: u32,
+    /// Regulation T / good-faith restriction: only settled cash may be used until this date.
+    pub settled_cash_only_until: Option<NaiveDate>,
+    /// Part of `cash` that is proceeds of sales not yet settled.
+    pub unsettled_cash: Decimal,
+    /// Orders already working for this account.
+    pub pending_orders: Vec<PendingOrder>,
+    /// Day trades in the last five business days.
+    pub day_trades_5d: u32,
+    /// Investment policy statement: largest equity weight the client allows.
+    pub max_equity_weight: Option<Decimal>,
+    /// Investment policy statement: smallest fixed-income weight the client requires.
+    pub min_fixed_income_weight: Option<Decimal>,
+    /// Anti-money-laundering review hold: no purchases.
+    pub aml_hold: bool,
+    /// Mail returned undeliverable: the firm cannot reach the client.
+    pub returned_mail: bool,
+    /// Taxpayer certification (W-9, or W-8BEN for non-US persons) on file.
+    pub tax_certified: bool,
+    /// An ERISA plan account (prohibited-transaction rules apply).
+    pub erisa: bool,
+    /// Required minimum distribution still to be taken this year.
+    pub rmd_remaining: Decimal,
+    /// Custodial (UTMA/UGMA) account: the date the minor comes of age.
+    pub custodial_until: Option<NaiveDate>,
+    /// A trusted contact person is on file (FINRA Rule 4512).
+    pub trusted_contact: bool,
+    /// A temporary hold on disbursements under FINRA Rule 2165 (suspected exploitation).
+    pub exploitation_hold: bool,
+}
+
+impl Default for ClientProfile {
+    fn default() -> Self {
+        ClientProfile {
+            options_level: 0,
+            complex_approved: false,
+            margin: false,
+            risk_tolerance: 3,
+            objective: Objective::Balanced,
+            horizon_years: None,
+            birth_date: None,
+            state: String::new(),
+            country: String::new(),
+            accredited: false,
+            qualified_institutional: false,
+            ipo_restricted_person: false,
+            employee: false,
+            precleared: Vec::new(),
+            exclusions: Vec::new(),
+            discretionary: true,
+            client_approved: false,
+            kyc_reviewed: None,
+            opened: None,
+            good_faith_violations_12m: 0,
+            settled_cash_only_until: None,
+            unsettled_cash: Decimal::ZERO,
+            pending_orders: Vec::new(),
+            day_trades_5d: 0,
+            max_equity_weight: None,
+            min_fixed_income_weight: None,
+            aml_hold: false,
+            returned_mail: false,
+            tax_certified: true,
+            erisa: false,
+            rmd_remaining: Decimal::ZERO,
+            custodial_until: None,
+            trusted_contact: true,
+            exploitation_hold: false,
+        }
+    }
 }
 
 fn default_status() -> AccountStatus {

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
+use crate::lists::{ComplianceLists, HouseholdRestriction, Insider, Venue, VenueStatus};
 use crate::model::{ModelError, ModelPortfolio};
 use crate::num::{to_f64, IdMap};
 use crate::security::{Price, Security};
@@ -25,6 +26,12 @@ pub struct ReferenceFile {
     /// the exposure but must not be substantially identical (different wash-sale group).
     #[serde(default)]
     pub substitutes: BTreeMap<String, Vec<String>>,
+    /// Watch, restricted-issuer, insider, household and sanctions lists.
+    #[serde(default)]
+    pub lists: ComplianceLists,
+    /// Market centers and their routing status.
+    #[serde(default)]
+    pub venues: Vec<Venue>,
 }
 
 /// A problem with the input, located precisely enough for a person to fix it.
@@ -102,6 +109,29 @@ pub struct Reference {
     wash_groups: Vec<u32>,
     substitutes: Vec<Vec<SecIdx>>,
     models: IdMap<String, Result<Arc<CompiledModel>, String>>,
+    /// Interned issuer, sector, asset class and country of each security (see [`Attr`]).
+    attrs: [Vec<u32>; 4],
+    attr_names: [Vec<String>; 4],
+    /// Per security: on the watch list, restricted issuer, sanctioned, not recommended.
+    watch: Vec<bool>,
+    restricted_issuer: Vec<bool>,
+    sanctioned: Vec<bool>,
+    not_recommended: Vec<bool>,
+    /// Status of the venue each security routes to, and the venue's alternative.
+    venue_status: Vec<VenueStatus>,
+    venues: IdMap<String, Venue>,
+    insiders: Vec<Insider>,
+    household_restrictions: IdMap<String, Vec<HouseholdRestriction>>,
+    lists: ComplianceLists,
+}
+
+/// Security attributes interned to dense ids, for concentration limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attr {
+    Issuer = 0,
+    Sector = 1,
+    AssetClass = 2,
+    Country = 3,
 }
 
 impl Reference {
@@ -186,7 +216,71 @@ impl Reference {
             }
             models.insert(m.id.clone(), compiled.map_err(|e| e.to_string()));
         }
+        let mut attrs: [Vec<u32>; 4] = Default::default();
+        let mut attr_names: [Vec<String>; 4] = Default::default();
+        for (a, (ids, names)) in attrs.iter_mut().zip(attr_names.iter_mut()).enumerate() {
+            let mut seen: HashMap<String, u32> = HashMap::new();
+            for s in &securities {
+                let key = match a {
+                    0 if s.profile.issuer.is_empty() => s.id.clone(),
+                    0 => s.profile.issuer.clone(),
+                    1 => s.profile.sector.clone(),
+                    2 => s.asset_class.clone(),
+                    _ if s.profile.country.is_empty() => "US".to_string(),
+                    _ => s.profile.country.clone(),
+                };
+                let next = seen.len() as u32;
+                let id = *seen.entry(key.clone()).or_insert_with(|| {
+                    names.push(key);
+                    next
+                });
+                ids.push(id);
+            }
+        }
+        let lists = file.lists;
+        let member = |list: &[String]| -> Vec<bool> {
+            let mut v = vec![false; n];
+            for id in list {
+                if let Some(&i) = index.get(id) {
+                    v[i as usize] = true;
+                }
+            }
+            v
+        };
+        let watch = member(&lists.watch);
+        let not_recommended = member(&lists.not_recommended);
+        let restricted_issuer = securities
+            .iter()
+            .map(|s| !s.profile.issuer.is_empty() && lists.restricted_issuers.contains(&s.profile.issuer))
+            .collect();
+        let sanctioned = securities
+            .iter()
+            .map(|s| !s.profile.country.is_empty() && lists.sanctioned_countries.contains(&s.profile.country))
+            .collect();
+        let mut venues = IdMap::with_capacity_and_hasher(file.venues.len(), Default::default());
+        for v in file.venues {
+            venues.insert(v.id.clone(), v);
+        }
+        let venue_status = securities
+            .iter()
+            .map(|s| venues.get(&s.profile.venue).map(|v: &Venue| v.status).unwrap_or_default())
+            .collect();
+        let mut household_restrictions: IdMap<String, Vec<HouseholdRestriction>> = IdMap::default();
+        for r in &lists.household_restrictions {
+            household_restrictions.entry(r.household.clone()).or_default().push(r.clone());
+        }
         let reference = Reference {
+            attrs,
+            attr_names,
+            watch,
+            restricted_issuer,
+            sanctioned,
+            not_recommended,
+            venue_status,
+            venues,
+            insiders: lists.insiders.clone(),
+            household_restrictions,
+            lists,
             trade_date: file.trade_date,
             securities,
             index,
@@ -223,6 +317,42 @@ impl Reference {
     }
     pub fn substitutes(&self, i: SecIdx) -> &[SecIdx] {
         &self.substitutes[i as usize]
+    }
+    /// Interned id of a security's issuer, sector, asset class or country.
+    pub fn attr(&self, i: SecIdx, attr: Attr) -> u32 {
+        self.attrs[attr as usize][i as usize]
+    }
+    /// The name behind an interned attribute id.
+    pub fn attr_name(&self, attr: Attr, id: u32) -> &str {
+        &self.attr_names[attr as usize][id as usize]
+    }
+    pub fn on_watch_list(&self, i: SecIdx) -> bool {
+        self.watch[i as usize]
+    }
+    pub fn issuer_restricted(&self, i: SecIdx) -> bool {
+        self.restricted_issuer[i as usize]
+    }
+    pub fn sanctioned(&self, i: SecIdx) -> bool {
+        self.sanctioned[i as usize]
+    }
+    pub fn not_recommended(&self, i: SecIdx) -> bool {
+        self.not_recommended[i as usize]
+    }
+    /// Status of the market center the security routes to (healthy when unknown).
+    pub fn venue_status(&self, i: SecIdx) -> VenueStatus {
+        self.venue_status[i as usize]
+    }
+    pub fn venue(&self, id: &str) -> Option<&Venue> {
+        self.venues.get(id)
+    }
+    pub fn insiders(&self) -> &[Insider] {
+        &self.insiders
+    }
+    pub fn household_restrictions(&self, household: &str) -> &[HouseholdRestriction] {
+        self.household_restrictions.get(household).map(Vec::as_slice).unwrap_or(&[])
+    }
+    pub fn lists(&self) -> &ComplianceLists {
+        &self.lists
     }
     pub fn model(&self, id: &str) -> Option<&Result<Arc<CompiledModel>, String>> {
         self.models.get(id)

@@ -109,6 +109,8 @@ fn case(seed: u64, mode: Mode) -> Case {
             quantity: Decimal::from(1 + g.below(50)),
             trade_date: trade_date - Days::new(g.below(45)),
             realized_gain: Decimal::from(g.below(4000) as i64 - 2500),
+            price: None,
+            paid_with_unsettled: false,
         });
     }
     for _ in 0..g.below(3) {

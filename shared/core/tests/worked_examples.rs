@@ -196,6 +196,8 @@ fn harvest_is_deferred_when_it_would_be_a_wash_sale() {
         quantity: dec("5"),
         trade_date: date("2026-11-17"),
         realized_gain: Decimal::ZERO,
+        price: None,
+        paid_with_unsettled: false,
     });
     let res = rebalance(&r, &a, &opts(Mode::TaxLossHarvest));
     assert!(res.trades.is_empty(), "{:?}", res.trades);
@@ -223,6 +225,8 @@ fn a_recent_loss_sale_blocks_buying_back_and_the_substitute_is_bought() {
         quantity: dec("300"),
         trade_date: date("2026-11-22"),
         realized_gain: dec("-6000"),
+        price: None,
+        paid_with_unsettled: false,
     });
     let res = rebalance(&r, &a, &opts(Mode::Full));
     assert!(trade(&res, "AAA", Side::Buy).is_none());

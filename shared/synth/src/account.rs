@@ -151,6 +151,7 @@ pub fn account(seed: u64, index: u64, universe: &Universe) -> Account {
         tax,
         positions,
         recent_trades,
+        profile: Default::default(),
     }
 }
 
@@ -329,6 +330,8 @@ fn recent_trades(
                     quantity: lot.quantity,
                     trade_date: lot.acquired,
                     realized_gain: Decimal::ZERO,
+                    price: None,
+                    paid_with_unsettled: false,
                 });
             }
             kind => {
@@ -347,7 +350,15 @@ fn recent_trades(
                 let notional = units as f64 / pow10(scale) * price;
                 let fraction = if kind == 1 { -rng.uniform(0.05, 0.30) } else { rng.uniform(0.02, 0.40) };
                 let realized_gain = Decimal::new((notional * fraction * 100.0).round() as i64, 2);
-                out.push(RecentTrade { security, side: Side::Sell, quantity, trade_date, realized_gain });
+                out.push(RecentTrade {
+                    security,
+                    side: Side::Sell,
+                    quantity,
+                    trade_date,
+                    realized_gain,
+                    price: None,
+                    paid_with_unsettled: false,
+                });
             }
         }
     }

@@ -56,7 +56,15 @@ pub fn reference_with(seed: u64, options: &ReferenceOptions) -> ReferenceFile {
         .zip(&b.meta)
         .map(|(s, m)| Price { security: s.id.clone(), price: Decimal::new(m.price_cents, 2), as_of: close })
         .collect();
-    ReferenceFile { trade_date: options.trade_date, securities: b.securities, prices, models, substitutes }
+    ReferenceFile {
+        trade_date: options.trade_date,
+        securities: b.securities,
+        prices,
+        models,
+        substitutes,
+        lists: Default::default(),
+        venues: Vec::new(),
+    }
 }
 
 /// Asset classes, as written in `Security::asset_class`.
@@ -342,6 +350,7 @@ impl Builder {
             complex_product: false,
             wash_sale_group: None,
             asset_class: class.as_str().to_string(),
+            profile: Default::default(),
         }
     }
 

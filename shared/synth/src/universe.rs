@@ -92,6 +92,7 @@ impl Universe {
                 SecurityKind::Etf | SecurityKind::MutualFund => (0.04 + 0.08 * jitter, 0.14 + 0.08 * jitter),
                 SecurityKind::Bond => (0.0, 0.04 + 0.03 * jitter),
                 SecurityKind::CashEquivalent => (0.0, 0.005),
+                SecurityKind::Option => (0.0, 0.80 + 0.40 * jitter),
             };
             let stable_value =
                 s.kind == SecurityKind::CashEquivalent && price_of.get(s.id.as_str()) == Some(&Decimal::ONE);

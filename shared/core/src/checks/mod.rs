@@ -14,7 +14,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::account::{Account, AccountType};
-use crate::book::{Reference, SecIdx};
+use crate::book::{Attr, Reference, SecIdx};
+use crate::security::SecurityKind;
 use crate::trade::{ProposedTrade, Side};
 
 pub use catalogue::catalogue;
@@ -91,7 +92,75 @@ pub struct CheckDef {
     /// Why the rule exists, for docs/CHECKS.md and the reviewer.
     pub why: &'static str,
     pub params: &'static [ParamDef],
+    /// Which trades the rule can apply to; the engine skips the rest without calling it.
+    pub scope: Scope,
     pub run: fn(&CheckInput<'_>, &[Decimal]) -> Option<Failure>,
+}
+
+/// The trades a check applies to: sides, kinds of security (or an unknown security) and
+/// account types. The engine resolves scopes once into per-(account type, side, kind)
+/// lists, so a rule about mutual funds costs nothing on a stock trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    sides: u8,
+    kinds: u8,
+    accounts: u8,
+}
+
+const UNKNOWN_KIND: usize = SecurityKind::ALL.len();
+
+impl Scope {
+    /// Every trade, including trades in securities the reference does not know.
+    pub const ANY: Scope = Scope { sides: 0b11, kinds: u8::MAX, accounts: 0b11111 };
+    /// Every buy.
+    pub const BUY: Scope = Scope { sides: 0b01, ..Scope::ANY };
+    /// Every sale.
+    pub const SELL: Scope = Scope { sides: 0b10, ..Scope::ANY };
+
+    /// Only trades in securities of these kinds (never an unknown security).
+    pub const fn kinds(mut self, kinds: &[SecurityKind]) -> Scope {
+        let mut mask = 0u8;
+        let mut k = 0;
+        while k < kinds.len() {
+            mask |= 1 << kinds[k] as usize;
+            k += 1;
+        }
+        self.kinds = mask;
+        self
+    }
+
+    /// Only known securities (any kind).
+    pub const fn known(mut self) -> Scope {
+        self.kinds &= !(1 << UNKNOWN_KIND);
+        self
+    }
+
+    /// Only accounts of these types.
+    pub const fn accounts(mut self, types: &[AccountType]) -> Scope {
+        let mut mask = 0u8;
+        let mut k = 0;
+        while k < types.len() {
+            mask |= 1 << type_index(types[k]);
+            k += 1;
+        }
+        self.accounts = mask;
+        self
+    }
+
+    /// Only taxable registrations (individual, joint and trust accounts).
+    pub const fn taxable(self) -> Scope {
+        self.accounts(&[AccountType::Taxable, AccountType::Trust])
+    }
+
+    /// Only IRAs and qualified plans.
+    pub const fn retirement(self) -> Scope {
+        self.accounts(&[AccountType::TraditionalIra, AccountType::RothIra, AccountType::Qualified])
+    }
+
+    fn covers(&self, account: usize, side: Side, kind: usize) -> bool {
+        let side_bit = if side == Side::Buy { 1 } else { 2 };
+        self.sides & side_bit != 0 && self.kinds & (1 << kind) != 0 && self.accounts & (1 << account) != 0
+    }
 }
 
 /// What a failing check reports, before its id and severity are attached.
@@ -142,6 +211,18 @@ pub struct AccountContext {
     pub min_trade: Option<Decimal>,
     /// `market_value` as a float, for cheap screens before exact decimal comparisons.
     pub market_value_f: f64,
+    /// Value of each position after every trade of the batch, at reference prices, sorted
+    /// by security (securities bought from nothing included, closed ones at zero).
+    pub after: Vec<(SecIdx, f64)>,
+    /// Value after the batch per issuer, sector, asset class and country ([`Attr`] order).
+    pub exposure_after: [Vec<(u32, f64)>; 4],
+    /// Total bought and sold by the batch, in dollars.
+    pub bought: Decimal,
+    pub sold: Decimal,
+    /// The client's age on the trade date, when the birth date is known.
+    pub age: Option<u32>,
+    /// Loss sales and purchases inside the wash-sale window.
+    pub wash: crate::wash::WashActivity,
 }
 
 impl AccountContext {
@@ -149,14 +230,26 @@ impl AccountContext {
     pub fn new(reference: &Reference, account: &Account, trades: &[ProposedTrade]) -> Self {
         let mut held: Vec<(SecIdx, Decimal)> = Vec::with_capacity(account.positions.len());
         let mut market_value = account.cash;
+        let mut resolved = Vec::with_capacity(account.positions.len());
         for p in &account.positions {
             let Some(i) = reference.security_index(&p.security) else { continue };
+            resolved.push(i);
             let q = p.quantity();
             held.push((i, q));
             if let Some(price) = reference.price(i) {
                 market_value += q * price;
             }
         }
+        let wash = if resolved.len() == account.positions.len() {
+            crate::wash::WashActivity::scan(reference, account, &resolved)
+        } else {
+            // Unknown positions: scan the known ones only (the unknown security blocks anyway).
+            let known: Vec<crate::account::Position> =
+                account.positions.iter().filter(|p| reference.security_index(&p.security).is_some()).cloned().collect();
+            let mut only_known = account.clone();
+            only_known.positions = known;
+            crate::wash::WashActivity::scan(reference, &only_known, &resolved)
+        };
         held.sort_unstable_by_key(|h| h.0);
         let mut cash_after = account.cash;
         for t in trades {
@@ -175,7 +268,44 @@ impl AccountContext {
             .filter(|t| t.side == Side::Sell && t.lots.iter().any(|l| l.gain < Decimal::ZERO))
             .filter_map(|t| reference.security_index(&t.security).map(|i| reference.wash_group(i)))
             .collect();
+        let mut after: Vec<(SecIdx, f64)> =
+            held.iter().map(|&(i, q)| (i, crate::num::to_f64(q) * reference.price_f64(i))).collect();
+        let (mut bought, mut sold) = (Decimal::ZERO, Decimal::ZERO);
+        for t in trades {
+            let Some(i) = reference.security_index(&t.security) else { continue };
+            let v = crate::num::to_f64(t.quantity) * reference.price_f64(i);
+            let signed = if t.side == Side::Buy {
+                bought += t.amount;
+                v
+            } else {
+                sold += t.amount;
+                -v
+            };
+            match after.iter_mut().find(|a| a.0 == i) {
+                Some(a) => a.1 += signed,
+                None => after.push((i, signed)),
+            }
+        }
+        after.sort_unstable_by_key(|a| a.0);
+        let exposure_after = [Attr::Issuer, Attr::Sector, Attr::AssetClass, Attr::Country].map(|attr| {
+            let mut groups: Vec<(u32, f64)> = Vec::new();
+            for &(i, v) in &after {
+                let g = reference.attr(i, attr);
+                match groups.iter_mut().find(|x| x.0 == g) {
+                    Some(x) => x.1 += v,
+                    None => groups.push((g, v)),
+                }
+            }
+            groups
+        });
+        let age = account.profile.birth_date.and_then(|b| reference.trade_date.years_since(b));
         AccountContext {
+            after,
+            exposure_after,
+            bought,
+            sold,
+            age,
+            wash,
             held,
             market_value,
             cash_after,
@@ -198,6 +328,20 @@ impl AccountContext {
             Ok(k) => self.held[k].1,
             Err(_) => Decimal::ZERO,
         }
+    }
+
+    /// Value of a position after the batch (zero when not held).
+    pub fn after(&self, security: SecIdx) -> f64 {
+        match self.after.binary_search_by_key(&security, |a| a.0) {
+            Ok(k) => self.after[k].1,
+            Err(_) => 0.0,
+        }
+    }
+
+    /// Value after the batch of the group (issuer, sector, ...) a security belongs to.
+    pub fn exposure_after(&self, reference: &Reference, security: SecIdx, attr: Attr) -> f64 {
+        let g = reference.attr(security, attr);
+        self.exposure_after[attr as usize].iter().find(|x| x.0 == g).map(|x| x.1).unwrap_or(0.0)
     }
 
     pub fn target(&self, security: SecIdx) -> Option<f64> {
@@ -243,8 +387,19 @@ const ACCOUNT_TYPES: [AccountType; 5] = [
     AccountType::Qualified,
 ];
 
-fn type_index(t: AccountType) -> usize {
-    ACCOUNT_TYPES.iter().position(|&x| x == t).unwrap_or(0)
+const fn type_index(t: AccountType) -> usize {
+    match t {
+        AccountType::Taxable => 0,
+        AccountType::Trust => 1,
+        AccountType::TraditionalIra => 2,
+        AccountType::RothIra => 3,
+        AccountType::Qualified => 4,
+    }
+}
+
+/// Index of the per-(account type, side, kind) plan list.
+fn plan_index(account: usize, side: Side, kind: usize) -> usize {
+    (account * 2 + (side == Side::Sell) as usize) * (UNKNOWN_KIND + 1) + kind
 }
 
 /// The catalogue with its parameters resolved for every account type.
@@ -253,6 +408,8 @@ pub struct CheckEngine {
     /// Offset of each check's parameters in a per-account-type table.
     offsets: Vec<usize>,
     values: [Vec<Decimal>; 5],
+    /// For each (account type, side, kind): the checks in scope, in catalogue order.
+    plans: Vec<Vec<u16>>,
 }
 
 impl CheckEngine {
@@ -299,18 +456,44 @@ impl CheckEngine {
                 None => values.iter_mut().for_each(|v| v[offsets[k] + j] = o.value),
             }
         }
-        Ok(CheckEngine { checks, offsets, values })
+        let mut plans = vec![Vec::new(); ACCOUNT_TYPES.len() * 2 * (UNKNOWN_KIND + 1)];
+        for account in 0..ACCOUNT_TYPES.len() {
+            for side in [Side::Buy, Side::Sell] {
+                for kind in 0..=UNKNOWN_KIND {
+                    plans[plan_index(account, side, kind)] = (0..checks.len())
+                        .filter(|&k| checks[k].scope.covers(account, side, kind))
+                        .map(|k| k as u16)
+                        .collect();
+                }
+            }
+        }
+        Ok(CheckEngine { checks, offsets, values, plans })
     }
 
     pub fn checks(&self) -> &[CheckDef] {
         &self.checks
     }
 
+    /// The checks that run on a trade of this account type, side and kind of security
+    /// (`None`: a security the reference does not know).
+    pub fn in_scope(
+        &self,
+        account_type: AccountType,
+        side: Side,
+        kind: Option<SecurityKind>,
+    ) -> impl Iterator<Item = &CheckDef> + '_ {
+        let kind = kind.map(SecurityKind::index).unwrap_or(UNKNOWN_KIND);
+        self.plans[plan_index(type_index(account_type), side, kind)].iter().map(|&k| &self.checks[k as usize])
+    }
+
     /// Runs every check on one trade; returns the ones that did not pass.
     pub fn check_trade(&self, input: &CheckInput<'_>) -> Vec<CheckOutcome> {
-        let values = &self.values[type_index(input.account.account_type)];
+        let account = type_index(input.account.account_type);
+        let values = &self.values[account];
+        let kind = input.security.map(|s| input.reference.security(s).kind.index()).unwrap_or(UNKNOWN_KIND);
         let mut out = Vec::new();
-        for (k, c) in self.checks.iter().enumerate() {
+        for &k in &self.plans[plan_index(account, input.trade.side, kind)] {
+            let (k, c) = (k as usize, &self.checks[k as usize]);
             let params = &values[self.offsets[k]..self.offsets[k] + c.params.len()];
             if let Some(f) = (c.run)(input, params) {
                 out.push(CheckOutcome { id: c.id, severity: c.severity, reason: f.reason, values: f.values });

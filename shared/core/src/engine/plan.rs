@@ -5,7 +5,7 @@
 //! leaves this module is a `Decimal` produced by [`to_quantity`], the one place where an
 //! `f64` becomes a decimal.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::*;
@@ -13,9 +13,8 @@ use crate::account::{LotMethod, OffModelPolicy, RestrictionKind, TaxLot};
 use crate::book::{CompiledModel, SecIdx};
 use crate::num::{from_f64, to_f64 as f, Round};
 use crate::trade::{HoldingPeriod, LotRelief, Side, Term, TradeReason};
+use crate::wash::WashActivity;
 
-/// Days either side of a loss sale in which a purchase makes it a wash sale (IRC §1091).
-const WASH_WINDOW_DAYS: u64 = 30;
 /// Dollars are compared with this slack so float noise never creates a trade.
 const EPS: f64 = 1e-6;
 /// Drift weight a sale must recover per dollar, at most: selling an overweight dollar and
@@ -188,27 +187,11 @@ impl<'a> Ctx<'a> {
     ) -> Self {
         let taxable = a.account_type.is_taxable();
         let trade_date = r.trade_date;
-        let window_start = trade_date.checked_sub_days(Days::new(WASH_WINDOW_DAYS)).unwrap_or(NaiveDate::MIN);
-        let mut loss_sold_groups = Vec::new();
-        let mut bought_groups = Vec::new();
+        let (mut loss_sold_groups, mut bought_groups) = (Vec::new(), Vec::new());
         if taxable {
-            for t in &a.recent_trades {
-                if t.trade_date < window_start || t.trade_date > trade_date {
-                    continue;
-                }
-                let Some(i) = r.security_index(&t.security) else { continue };
-                let g = r.wash_group(i);
-                match t.side {
-                    Side::Sell if t.realized_gain < Decimal::ZERO => loss_sold_groups.push(g),
-                    Side::Buy => bought_groups.push(g),
-                    Side::Sell => {}
-                }
-            }
-            for (p, &i) in a.positions.iter().zip(securities) {
-                if p.lots.iter().any(|l| l.acquired >= window_start) {
-                    bought_groups.push(r.wash_group(i));
-                }
-            }
+            let activity = WashActivity::scan(r, a, securities);
+            loss_sold_groups = activity.loss_sales.iter().map(|s| s.0).collect();
+            bought_groups = activity.purchases.iter().map(|p| p.0).collect();
         }
 
         // Slots: one per model target, then one per held security that is neither a model

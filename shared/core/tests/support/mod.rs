@@ -28,6 +28,7 @@ pub fn security(id: &str, kind: SecurityKind) -> Security {
         complex_product: false,
         wash_sale_group: None,
         asset_class: "equity".into(),
+        profile: SecurityProfile::default(),
     }
 }
 
@@ -36,11 +37,20 @@ pub struct Book {
     pub prices: Vec<(String, Decimal)>,
     pub models: Vec<ModelPortfolio>,
     pub substitutes: BTreeMap<String, Vec<String>>,
+    pub lists: ComplianceLists,
+    pub venues: Vec<Venue>,
 }
 
 impl Book {
     pub fn new() -> Self {
-        Book { securities: Vec::new(), prices: Vec::new(), models: Vec::new(), substitutes: BTreeMap::new() }
+        Book {
+            securities: Vec::new(),
+            prices: Vec::new(),
+            models: Vec::new(),
+            substitutes: BTreeMap::new(),
+            lists: ComplianceLists::default(),
+            venues: Vec::new(),
+        }
     }
 
     /// Adds an exchange-traded security with a price.
@@ -48,6 +58,18 @@ impl Book {
         self.securities.push(security(id, SecurityKind::Etf));
         self.prices.push((id.into(), dec(price)));
         self
+    }
+
+    /// Adds a security of any kind with a price; returns it for further set-up.
+    pub fn add(&mut self, id: &str, kind: SecurityKind, price: &str) -> &mut Security {
+        self.securities.push(security(id, kind));
+        self.prices.push((id.into(), dec(price)));
+        self.securities.last_mut().expect("just pushed")
+    }
+
+    /// The security with this id, for changes.
+    pub fn get(&mut self, id: &str) -> &mut Security {
+        self.securities.iter_mut().find(|s| s.id == id).expect("security in the test book")
     }
 
     pub fn substitute(mut self, of: &str, sub: &str) -> Self {
@@ -77,6 +99,8 @@ impl Book {
             prices: self.prices.iter().map(|(s, p)| Price { security: s.clone(), price: *p, as_of }).collect(),
             models: self.models.clone(),
             substitutes: self.substitutes.clone(),
+            lists: self.lists.clone(),
+            venues: self.venues.clone(),
         }
     }
 
@@ -103,6 +127,7 @@ pub fn account(id: &str, account_type: AccountType, model: &str, cash: &str) -> 
         tax: TaxSettings::default(),
         positions: Vec::new(),
         recent_trades: Vec::new(),
+        profile: ClientProfile::default(),
     }
 }
 
