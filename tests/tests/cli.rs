@@ -343,3 +343,39 @@ fn trades_blocked_by_the_checks_are_not_written_as_orders() {
         .contains(&(t["account"].as_str().unwrap().to_string(), t["security"].as_str().unwrap().to_string()))
         || t["side"] == "sell"));
 }
+
+/// A firm parameter out of its allowed range never falls back to the default: every
+/// proposed trade is blocked with a reason naming the parameter, and the problem is
+/// reported with the reference problems.
+#[test]
+fn rejected_firm_parameters_block_every_trade_with_a_reason() {
+    let dir = Scratch::new("bad-params");
+    let book = dir.path("book");
+    ballast_synth::write_book(&book, 9, 100).unwrap();
+    let mut reference: ReferenceFile = serde_json::from_str(&read(&book.join("reference.json"))).unwrap();
+    reference.check_parameters.push(ballast_core::checks::ParamOverride {
+        check: "ORDER.NOTIONAL_LIMIT".into(),
+        param: "max_notional".into(),
+        account_type: None,
+        value: "5".parse().unwrap(),
+    });
+    std::fs::write(book.join("reference.json"), serde_json::to_string(&reference).unwrap()).unwrap();
+    let out = dir.path("out");
+    let config = RunConfig::new(
+        BookSource::Files { reference: book.join("reference.json"), accounts: book.join("accounts.jsonl") },
+        RebalanceOptions::new(Mode::Full),
+        &out,
+    );
+    let summary = run(&config, &NoProgress).unwrap();
+
+    let blocked = json_lines(&out.join("blocked.jsonl"));
+    assert!(!blocked.is_empty());
+    assert_eq!(summary.trades.total, 0, "no order may be written while the parameters are rejected");
+    for b in &blocked {
+        let reason = b["checks"][0]["reason"].as_str().unwrap();
+        assert_eq!(b["checks"][0]["id"], "CONFIG.INVALID_PARAMETERS");
+        assert!(reason.contains("ORDER.NOTIONAL_LIMIT.max_notional = 5 is outside its allowed range"), "{reason}");
+    }
+    let exceptions = read(&out.join("exceptions.jsonl"));
+    assert!(exceptions.contains("check parameters rejected"), "{exceptions}");
+}

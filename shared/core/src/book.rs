@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
+use crate::checks::ParamOverride;
 use crate::lists::{ComplianceLists, HouseholdRestriction, Insider, Venue, VenueStatus};
 use crate::model::{ModelError, ModelPortfolio};
 use crate::num::{to_f64, IdMap};
@@ -32,6 +33,9 @@ pub struct ReferenceFile {
     /// Market centers and their routing status.
     #[serde(default)]
     pub venues: Vec<Venue>,
+    /// The firm's pre-trade check parameters (defaults apply to anything not listed).
+    #[serde(default)]
+    pub check_parameters: Vec<ParamOverride>,
 }
 
 /// A problem with the input, located precisely enough for a person to fix it.
@@ -123,6 +127,7 @@ pub struct Reference {
     insiders: Vec<Insider>,
     household_restrictions: IdMap<String, Vec<HouseholdRestriction>>,
     lists: ComplianceLists,
+    check_parameters: Vec<ParamOverride>,
 }
 
 /// Security attributes interned to dense ids, for concentration limits.
@@ -281,6 +286,7 @@ impl Reference {
             insiders: lists.insiders.clone(),
             household_restrictions,
             lists,
+            check_parameters: file.check_parameters,
             trade_date: file.trade_date,
             securities,
             index,
@@ -350,6 +356,10 @@ impl Reference {
     }
     pub fn household_restrictions(&self, household: &str) -> &[HouseholdRestriction] {
         self.household_restrictions.get(household).map(Vec::as_slice).unwrap_or(&[])
+    }
+    /// The firm's check parameter settings, as given (validated by the check engine).
+    pub fn check_parameters(&self) -> &[ParamOverride] {
+        &self.check_parameters
     }
     pub fn lists(&self) -> &ComplianceLists {
         &self.lists

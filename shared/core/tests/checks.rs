@@ -5,7 +5,9 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use ballast_core::checks::{catalogue, catalogue_markdown, CheckEngine, CheckOutcome, ParamError, ParamOverride};
+use ballast_core::checks::{
+    catalogue, catalogue_markdown, CheckEngine, CheckOutcome, ParamError, ParamOverride, Severity,
+};
 use ballast_core::*;
 use support::*;
 
@@ -220,4 +222,24 @@ fn closing_a_fractional_position_is_allowed_in_a_whole_share_account() {
     assert!(run(&s).iter().all(|o| o.id != "DATA.FRACTIONAL_NOT_ALLOWED"), "{:#?}", run(&s));
     s.trade = sell("BBB", "100.25", "50");
     assert!(run(&s).iter().any(|o| o.id == "DATA.FRACTIONAL_NOT_ALLOWED"));
+}
+
+#[test]
+fn rejected_firm_parameters_block_every_trade_instead_of_falling_back_to_defaults() {
+    let s = scenario();
+    let (reference, _) = book::Reference::build(s.book.file());
+    let engine = CheckEngine::for_firm(&[set("CONC.SINGLE_SECURITY", "max_weight", "7")]);
+    assert!(engine.rejected().is_some());
+    let outcomes = engine.check_account(&reference, &s.account, std::slice::from_ref(&s.trade)).remove(0);
+    let hit = outcomes.iter().find(|o| o.id == "CONFIG.INVALID_PARAMETERS").expect("blocked");
+    assert_eq!(hit.severity, Severity::Block);
+    assert!(
+        hit.reason.contains("CONC.SINGLE_SECURITY.max_weight = 7 is outside its allowed range 0.01..=1"),
+        "{}",
+        hit.reason
+    );
+    // Good parameters: nothing to report on the clean trade.
+    let engine = CheckEngine::for_firm(&[set("CONC.SINGLE_SECURITY", "max_weight", "0.5")]);
+    assert!(engine.rejected().is_none());
+    assert!(engine.check_account(&reference, &s.account, std::slice::from_ref(&s.trade)).remove(0).is_empty());
 }

@@ -173,8 +173,9 @@ fn load(book: &BookSource) -> Result<(Book, Vec<BookError>, Source, String), Run
         BookSource::Generated { accounts, seed } => {
             let file = ballast_synth::reference(*seed);
             let universe = Universe::new(&file)?;
-            let (reference, problems) = Reference::build(file);
-            let book = Book { reference, generator: Some((*seed, universe)), checks: default_checks() };
+            let (reference, mut problems) = Reference::build(file);
+            let checks = firm_checks(&reference, &mut problems);
+            let book = Book { reference, generator: Some((*seed, universe)), checks };
             Ok((
                 book,
                 problems,
@@ -188,13 +189,14 @@ fn load(book: &BookSource) -> Result<(Book, Vec<BookError>, Source, String), Run
             let file: ReferenceFile = serde_json::from_str(&text)
                 .map_err(|e| RunError::ReferenceMalformed { path: reference.clone(), message: e.to_string() })?;
             drop(text);
-            let (reference_index, problems) = Reference::build(file);
+            let (reference_index, mut problems) = Reference::build(file);
+            let checks = firm_checks(&reference_index, &mut problems);
             let f =
                 File::open(accounts).map_err(|e| RunError::AccountsUnreadable { path: accounts.clone(), source: e })?;
             let size = f.metadata().map(|m| m.len()).unwrap_or(0);
             let source =
                 Source::File { reader: BufReader::with_capacity(1 << 20, f), line: 0, size, path: accounts.clone() };
-            let book = Book { reference: reference_index, generator: None, checks: default_checks() };
+            let book = Book { reference: reference_index, generator: None, checks };
             Ok((book, problems, source, format!("book {}", accounts.display())))
         }
     }
@@ -424,8 +426,14 @@ impl ChunkOutput {
     }
 }
 
-fn default_checks() -> CheckEngine {
-    CheckEngine::new(&[]).expect("the catalogue's own defaults are within their ranges")
+/// The check engine for the firm parameters the reference carries; rejected parameters
+/// are reported beside the other reference problems (and block every trade).
+fn firm_checks(reference: &Reference, problems: &mut Vec<BookError>) -> CheckEngine {
+    let engine = CheckEngine::for_firm(reference.check_parameters());
+    if let Some(e) = engine.rejected() {
+        problems.push(BookError::Reference(format!("check parameters rejected: {e}; every trade is blocked")));
+    }
+    engine
 }
 
 fn process(chunk: Chunk, book: &Book, options: &RebalanceOptions) -> ChunkOutput {

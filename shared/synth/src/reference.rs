@@ -64,6 +64,7 @@ pub fn reference_with(seed: u64, options: &ReferenceOptions) -> ReferenceFile {
         substitutes,
         lists: Default::default(),
         venues: Vec::new(),
+        check_parameters: Vec::new(),
     }
 }
 

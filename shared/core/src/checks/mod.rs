@@ -360,13 +360,17 @@ pub struct CheckInput<'a> {
 }
 
 /// A firm's parameter setting: for every account, or for one account type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ParamOverride {
     pub check: String,
     pub param: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_type: Option<AccountType>,
     pub value: Decimal,
 }
+
+/// The outcome every trade gets while the firm's parameters are rejected.
+pub const INVALID_PARAMETERS: &str = "CONFIG.INVALID_PARAMETERS";
 
 /// Why a firm's parameters cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -410,6 +414,8 @@ pub struct CheckEngine {
     values: [Vec<Decimal>; 5],
     /// For each (account type, side, kind): the checks in scope, in catalogue order.
     plans: Vec<Vec<u16>>,
+    /// Why the firm's parameters were rejected, when they were: every trade is blocked.
+    rejected: Option<ParamError>,
 }
 
 impl CheckEngine {
@@ -467,7 +473,27 @@ impl CheckEngine {
                 }
             }
         }
-        Ok(CheckEngine { checks, offsets, values, plans })
+        Ok(CheckEngine { checks, offsets, values, plans, rejected: None })
+    }
+
+    /// The engine for a firm's parameters as they come from reference data. Parameters
+    /// that cannot be used (unknown check or parameter, value out of range) never fall
+    /// back silently to defaults: every trade then gets a blocking
+    /// `CONFIG.INVALID_PARAMETERS` outcome naming the problem, until they are fixed.
+    pub fn for_firm(overrides: &[ParamOverride]) -> Self {
+        match Self::new(overrides) {
+            Ok(engine) => engine,
+            Err(e) => {
+                let mut engine = Self::new(&[]).expect("the catalogue's defaults are within their own ranges");
+                engine.rejected = Some(e);
+                engine
+            }
+        }
+    }
+
+    /// Why the firm's parameters were rejected, if they were.
+    pub fn rejected(&self) -> Option<&ParamError> {
+        self.rejected.as_ref()
     }
 
     pub fn checks(&self) -> &[CheckDef] {
@@ -492,6 +518,16 @@ impl CheckEngine {
         let values = &self.values[account];
         let kind = input.security.map(|s| input.reference.security(s).kind.index()).unwrap_or(UNKNOWN_KIND);
         let mut out = Vec::new();
+        if let Some(e) = &self.rejected {
+            out.push(CheckOutcome {
+                id: INVALID_PARAMETERS,
+                severity: Severity::Block,
+                reason: format!(
+                    "the firm's check parameters are rejected ({e}); no order is sent until they are fixed"
+                ),
+                values: vec![("error", e.to_string())],
+            });
+        }
         for &k in &self.plans[plan_index(account, input.trade.side, kind)] {
             let (k, c) = (k as usize, &self.checks[k as usize]);
             let params = &values[self.offsets[k]..self.offsets[k] + c.params.len()];
@@ -537,6 +573,13 @@ pub fn catalogue_markdown() -> String {
         "Generated from `shared/core/src/checks/catalogue.rs` by `make checks-doc`; a test fails when this file is stale.\n"
     );
     let _ = writeln!(out, "{} checks.\n", checks.len());
+    let _ = writeln!(
+        out,
+        "Firm parameters come with the reference data (`check_parameters`, see docs/BOOK-FORMAT.md). \
+         When they cannot be used (unknown check or parameter, value out of range) every trade gets a \
+         blocking `{INVALID_PARAMETERS}` outcome naming the problem: the engine never falls back to \
+         defaults silently.\n"
+    );
     let mut families: Vec<Family> = checks.iter().map(|c| c.family).collect();
     families.sort();
     families.dedup();

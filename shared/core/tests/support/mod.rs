@@ -101,6 +101,7 @@ impl Book {
             substitutes: self.substitutes.clone(),
             lists: self.lists.clone(),
             venues: self.venues.clone(),
+            check_parameters: Vec::new(),
         }
     }
 
