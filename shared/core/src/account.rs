@@ -292,6 +292,10 @@ pub struct ClientProfile {
     pub trusted_contact: bool,
     /// A temporary hold on disbursements under FINRA Rule 2165 (suspected exploitation).
     pub exploitation_hold: bool,
+    /// ERISA plan accounts: the issuer name (as in the security master) of the employer that
+    /// sponsors the plan, whose securities are "employer securities" (ERISA §407); empty
+    /// when unknown or not a plan.
+    pub plan_sponsor: String,
 }
 
 impl Default for ClientProfile {
@@ -331,6 +335,7 @@ impl Default for ClientProfile {
             custodial_until: None,
             trusted_contact: true,
             exploitation_hold: false,
+            plan_sponsor: String::new(),
         }
     }
 }
