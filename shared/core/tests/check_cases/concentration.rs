@@ -154,7 +154,7 @@ pub fn cases() -> Vec<Case> {
                 s.trade = buy("XYZ", "10", "100");
             },
             |s| s.account.positions[2].lots[0].quantity = dec("150"),
-            "XYZ is already 23.08% of the account, above the 20% limit for one company: it may be reduced but not added to",
+            "XYZ is already 23.08% of the account, above the 20% limit for a single stock or bond: it may be reduced but not added to",
         ),
         case(
             "CONC.IPS_MAX_EQUITY",

@@ -90,26 +90,6 @@ pub fn cases() -> Vec<Case> {
             "OFF is held outside model M and the account's off-model policy is hold: selling it needs the client's instruction",
         ),
         case(
-            "MODEL.CASH_BELOW_MODEL",
-            |s| {
-                let m = &mut s.book.models[0];
-                m.cash_weight = dec("0.10");
-                m.holdings[0].weight = dec("0.45");
-                m.holdings[1].weight = dec("0.45");
-            },
-            |s| s.trade = buy("AAA", "170", "100"),
-            "the batch leaves cash at 3000 (6% of the account), below model M's cash weight of 10% less its 2.5% band",
-        ),
-        case(
-            "MODEL.CASH_DRAG",
-            |s| {
-                s.account.cash = dec("500");
-                s.trade = sell("BBB", "10", "50");
-            },
-            |s| s.trade = sell("BBB", "20", "50"),
-            "the batch leaves 1500 in cash (4.92% of the account), above model M's 2% cash weight plus its 2% band and the 0 set aside: 280.00 of its sale proceeds would sit uninvested",
-        ),
-        case(
             "MODEL.TURNOVER",
             |s| s.overrides.push(set("MODEL.TURNOVER", "max_turnover", "0.10")),
             |s| {
@@ -164,6 +144,21 @@ pub fn cases() -> Vec<Case> {
             },
             |s| s.others.push(buy("BBS", "10", "50")),
             "BBB and its substitute BBS are both bought in this batch: the 48% model slot would be filled twice",
+        ),
+        case(
+            "MODEL.SHARE_EXCEEDS_BAND",
+            |s| {
+                s.book.add("TNY", SecurityKind::Etf, "1500");
+                let m = &mut s.book.models[0];
+                m.holdings[1].weight = dec("0.46");
+                m.holdings.push(ModelHolding { security: "TNY".into(), weight: dec("0.02") });
+                s.trade = buy("TNY", "1", "1500");
+            },
+            |s| {
+                s.book.prices.iter_mut().find(|p| p.0 == "TNY").expect("priced").1 = dec("2500");
+                s.trade = buy("TNY", "1", "2500");
+            },
+            "one share of TNY at 2500 is worth more than its 2% target plus band (2000.00) in this account: it is too small to hold the position in whole shares",
         ),
     ]
 }

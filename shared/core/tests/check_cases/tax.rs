@@ -180,18 +180,6 @@ pub fn cases() -> Vec<Case> {
             "BBB is a passive foreign investment company: the sale's gain of 100 is taxed as ordinary income with an interest charge",
         ),
         case(
-            "TAX.K1_IN_RETIREMENT",
-            |s| s.account.account_type = AccountType::TraditionalIra,
-            |s| s.book.get("BBB").profile.k1 = true,
-            "BBB issues a Schedule K-1: its unrelated business taxable income above $1,000 a year makes the traditional IRA file Form 990-T and pay tax",
-        ),
-        case(
-            "TAX.MUNI_IN_TAX_DEFERRED",
-            |s| s.account.account_type = AccountType::RothIra,
-            |s| s.book.get("BBB").asset_class = "municipal_bond".into(),
-            "BBB pays tax-exempt municipal interest, which is wasted in a Roth IRA account",
-        ),
-        case(
             "TAX.OUT_OF_STATE_MUNI",
             |s| {
                 s.book.add("NYM", SecurityKind::Bond, "100").profile.bond = Some(BondTerms {
@@ -257,6 +245,30 @@ pub fn cases() -> Vec<Case> {
             },
             |s| s.trade = harvest(sell_bbb()),
             "tax-loss harvest of BBB relieves lots with 100 of gains (net 100): a harvest should sell loss lots only",
+        ),
+        case(
+            "TAX.HIGH_TAX_COST",
+            |s| s.trade = sell_bbb(),
+            |s| {
+                add_lot(s, "BBB", "BBB-2", "100", "30", "2026-06-01");
+                s.trade = relieving(sell("BBB", "100", "50"), &[("BBB-2", "100", "30", "2026-06-01")]);
+            },
+            "drift sale of BBB would cost about 740.00 in tax at the account's rates, 14.8% of its 5000 proceeds (limit 10%)",
+        ),
+        case(
+            "TAX.YEAR_END_GAIN_DEFERRAL",
+            |s| {
+                s.trade_date = Some("2026-12-21");
+                s.trade = sell_bbb();
+            },
+            |s| s.trade = with_gain(sell("BBB", "10", "50"), "20000", Term::LongTerm),
+            "sale of BBB on 2026-12-21 realizes a gain of 20000 10 days before the year ends: selling on or after 1 January would defer the tax by a year",
+        ),
+        case(
+            "TAX.FOREIGN_WITHHOLDING_IN_TAX_DEFERRED",
+            |s| s.account.account_type = AccountType::TraditionalIra,
+            |s| s.book.get("BBB").profile.country = "DE".into(),
+            "BBB is a foreign issuer: tax withheld abroad on its dividends cannot be reclaimed as a foreign tax credit in a traditional IRA account",
         ),
     ]
 }

@@ -148,6 +148,9 @@ const BOND_MATURITY_YEAR: &[ParamDef] = &[ParamDef {
     max: dec(1, 0),
 }];
 
+/// Largest ratio a reason shows (a million times), so a percentage never overflows.
+const RATIO_CAP: Decimal = dec(1_000_000, 0);
+
 /// A weight (a float score) as a percentage for reasons.
 fn wpct(w: f64) -> String {
     pct(from_f64(w, 4, Round::Nearest))
@@ -443,7 +446,8 @@ pub(super) fn checks() -> Vec<CheckDef> {
                     return None;
                 }
                 let value = quantity.checked_mul(i.reference.price(sec)?)?;
-                let share = value.checked_div(aum)?;
+                // Capped so an absurd fund size cannot overflow the percentage in the reason.
+                let share = value.checked_div(aum)?.min(RATIO_CAP);
                 (share > p[0]).then(|| {
                     Failure::new(format!(
                         "the account would own {} of {}'s {} of assets after this buy (limit {})",
@@ -660,10 +664,11 @@ pub(super) fn checks() -> Vec<CheckDef> {
                 if to_f64(held) * i.reference.price_f64(sec) < i.context.market_value_f * to_f64(p[0]) * 0.99 {
                     return None;
                 }
-                let weight = held.checked_mul(i.reference.price(sec)?)?.checked_div(i.context.market_value)?;
+                let weight =
+                    held.checked_mul(i.reference.price(sec)?)?.checked_div(i.context.market_value)?.min(RATIO_CAP);
                 (weight > p[0]).then(|| {
                     Failure::new(format!(
-                        "{} is already {} of the account, above the {} limit for one company: it may be reduced but not added to",
+                        "{} is already {} of the account, above the {} limit for a single stock or bond: it may be reduced but not added to",
                         i.trade.security,
                         pct(weight),
                         pct(p[0])
@@ -680,7 +685,8 @@ pub(super) fn checks() -> Vec<CheckDef> {
             params: &[],
             scope: Scope::BUY.known(),
             run: |i, _| {
-                let max = i.account.profile.max_equity_weight?;
+                // A policy weight outside 0-100% is a data error, not a limit.
+                let max = i.account.profile.max_equity_weight.filter(|w| (Decimal::ZERO..=Decimal::ONE).contains(w))?;
                 if !is_equity(security(i)?) {
                     return None;
                 }
@@ -704,7 +710,8 @@ pub(super) fn checks() -> Vec<CheckDef> {
             params: &[],
             scope: Scope::SELL.known(),
             run: |i, _| {
-                let min = i.account.profile.min_fixed_income_weight?;
+                let min =
+                    i.account.profile.min_fixed_income_weight.filter(|w| (Decimal::ZERO..=Decimal::ONE).contains(w))?;
                 if !is_fixed_income(security(i)?) {
                     return None;
                 }

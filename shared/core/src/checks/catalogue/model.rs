@@ -3,7 +3,7 @@
 //! A model position is a "slot": the model security plus any held substitute that stands
 //! in for it (as the rebalancer counts it). Weights are float scores of the account's
 //! value; targets are scaled to the part of the account the model manages (value less
-//! the cash reserve and a pending withdrawal).
+//! the cash reserve, and for sales less a pending withdrawal).
 
 #[allow(unused_imports)]
 use super::prelude::*;
@@ -238,7 +238,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "A buy that leaves a holding above its target plus the tolerance band creates the drift the next rebalance must undo.",
             params: &[],
-            scope: Scope::BUY,
+            scope: Scope::BUY.known(),
             run: |i, _| {
                 // A harvest replacement refills the slot its harvested stand-in leaves.
                 if i.context.market_value_f <= 0.0 || i.trade.reason == TradeReason::HarvestReplacement {
@@ -266,7 +266,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "A sale that leaves a model holding below its target minus the tolerance band under-invests the allocation the client chose.",
             params: &[],
-            scope: Scope::SELL,
+            scope: Scope::SELL.known(),
             run: |i, _| {
                 // A do-not-hold sale must go whatever the band; a harvest is replaced by a substitute.
                 if matches!(i.trade.reason, TradeReason::Restricted | TradeReason::TaxLossHarvest)
@@ -303,7 +303,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "A rebalancing trade that crosses its target and ends further from it than it started over-corrects: it adds drift instead of removing it (by more than one share or the minimum trade, which rounding cannot avoid).",
             params: &[],
-            scope: Scope::ANY,
+            scope: Scope::ANY.known(),
             run: |i, _| {
                 let mv = i.context.market_value_f;
                 // Rebalancing trades only: cash raises and harvests move away from targets on purpose.
@@ -339,7 +339,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "The account's off-model policy is hold: legacy or held-away positions are kept outside the model, so selling one needs the client's instruction.",
             params: &[],
-            scope: Scope::SELL,
+            scope: Scope::SELL.known(),
             run: |i, _| {
                 if i.account.off_model_policy != OffModelPolicy::Hold || i.trade.reason == TradeReason::Restricted {
                     return None;
@@ -361,84 +361,12 @@ pub(super) fn checks() -> Vec<CheckDef> {
             },
         },
         CheckDef {
-            id: "MODEL.CASH_BELOW_MODEL",
-            family: Family::ModelAdherence,
-            severity: Severity::Warn,
-            why: "The model's cash weight pays fees and small withdrawals; a batch whose net purchases take cash below it less the band leaves nothing for them.",
-            params: &[],
-            scope: Scope::BUY,
-            run: |i, _| {
-                let cash_weight = i.context.model_cash?;
-                // Only the part of the shortfall the batch's own net purchases caused counts.
-                let net_bought = to_f64(i.context.bought) - to_f64(i.context.sold);
-                let mv = i.context.market_value_f;
-                let b = band(i, cash_weight);
-                let floor = (cash_weight - b) * mv;
-                if net_bought <= CENT_F || mv <= 0.0 || floor <= 0.0 {
-                    return None;
-                }
-                let cash = to_f64(i.context.cash_after);
-                ((floor - cash).min(net_bought) > CENT_F).then(|| {
-                    Failure::new(format!(
-                        "the batch leaves cash at {} ({} of the account), below model {}'s cash weight of {} less its {} band",
-                        i.context.cash_after,
-                        wpct(cash / mv),
-                        i.account.model,
-                        wpct(cash_weight),
-                        wpct(b)
-                    ))
-                    .with("cash_after", i.context.cash_after)
-                    .with("model_cash_weight", wpct(cash_weight))
-                })
-            },
-        },
-        CheckDef {
-            id: "MODEL.CASH_DRAG",
-            family: Family::ModelAdherence,
-            severity: Severity::Warn,
-            why: "Net proceeds of rebalancing sales left in cash above the model's cash weight, its band and what is set aside sit uninvested in a fee-paying managed account; only what the batch itself leaves idle, above the minimum trade, counts.",
-            params: &[],
-            scope: Scope::SELL,
-            run: |i, _| {
-                let cash_weight = i.context.model_cash?;
-                let mv = i.context.market_value_f;
-                // A cash raise leaves cash on purpose; a harvest's replacement reinvests it.
-                if mv <= 0.0 || matches!(i.trade.reason, TradeReason::CashRaise | TradeReason::TaxLossHarvest) {
-                    return None;
-                }
-                // Only the excess the batch's own net sales put there counts.
-                let net_sold = to_f64(i.context.sold) - to_f64(i.context.bought);
-                if net_sold <= min_trade(i) {
-                    return None;
-                }
-                let b = band(i, cash_weight);
-                let set_aside = i.account.cash_reserve.saturating_add(i.account.withdrawal);
-                let ceiling = (cash_weight + b) * mv + to_f64(set_aside);
-                let cash = to_f64(i.context.cash_after);
-                let idle = (cash - ceiling).min(net_sold);
-                (idle > min_trade(i).max(CENT_F)).then(|| {
-                    Failure::new(format!(
-                        "the batch leaves {} in cash ({} of the account), above model {}'s {} cash weight plus its {} band and the {set_aside} set aside: {:.2} of its sale proceeds would sit uninvested",
-                        i.context.cash_after,
-                        wpct(cash / mv),
-                        i.account.model,
-                        wpct(cash_weight),
-                        wpct(b),
-                        idle
-                    ))
-                    .with("cash_after", i.context.cash_after)
-                    .with("idle", format!("{idle:.2}"))
-                    .with("model_cash_weight", wpct(cash_weight))
-                })
-            },
-        },
-        CheckDef {
             id: "MODEL.TURNOVER",
             family: Family::ModelAdherence,
             severity: Severity::Warn,
             why: "A batch that replaces a large part of the account in one go costs spreads and taxes and suggests a strategy change rather than a rebalance (FINRA Rule 2111 quantitative suitability). Reported once per batch, on its first trade in security order.",
             params: TURNOVER,
-            scope: Scope::ANY,
+            scope: Scope::ANY.known(),
             run: |i, p| {
                 if i.context.batch.first() != Some(&(i.security?, i.trade.side)) {
                     return None;
@@ -449,7 +377,8 @@ pub(super) fn checks() -> Vec<CheckDef> {
                 if mv <= Decimal::ZERO || to_f64(traded) < i.context.market_value_f * to_f64(p[0]) * 0.99 {
                     return None;
                 }
-                let turnover = traded.checked_div(mv)?;
+                // Capped so a near-empty account cannot overflow the percentage in the reason.
+                let turnover = traded.checked_div(mv)?.min(dec(1_000_000, 0));
                 (turnover > p[0]).then(|| {
                     Failure::new(format!(
                         "the batch buys {} and sells {}: a turnover of {} of the account's {} (limit {})",
@@ -469,7 +398,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "A sale that closes out a security the model holds (and no substitute stands in for it) drops a whole position of the allocation, whatever the band.",
             params: &[],
-            scope: Scope::SELL,
+            scope: Scope::SELL.known(),
             run: |i, _| {
                 if matches!(i.trade.reason, TradeReason::Restricted | TradeReason::TaxLossHarvest)
                     || i.context.market_value_f <= 0.0
@@ -498,7 +427,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "A substitute stands in for a model security only while that security cannot be bought (restricted, or inside a wash-sale window); otherwise the model's own choice is bought.",
             params: &[],
-            scope: Scope::BUY,
+            scope: Scope::BUY.known(),
             run: |i, _| {
                 let sec = i.security?;
                 // Off-model securities (held or bought) are few: most buys leave here.
@@ -531,7 +460,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "A tax-loss harvest keeps the model's exposure by buying a substitute; without one the exposure sits in cash for the 31-day wash-sale window.",
             params: &[],
-            scope: Scope::SELL.taxable(),
+            scope: Scope::SELL.taxable().known(),
             run: |i, _| {
                 if i.trade.reason != TradeReason::TaxLossHarvest {
                     return None;
@@ -629,7 +558,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "A model security and its substitute fill the same slot; buying both in one batch fills it twice.",
             params: &[],
-            scope: Scope::BUY,
+            scope: Scope::BUY.known(),
             run: |i, _| {
                 // A substitute bought by the batch is off the model; without any, nothing to find.
                 if i.context.off_model.is_empty() {
@@ -649,6 +578,39 @@ pub(super) fn checks() -> Vec<CheckDef> {
                     ))
                     .with("substitute", name),
                 )
+            },
+        },
+        CheckDef {
+            id: "MODEL.SHARE_EXCEEDS_BAND",
+            family: Family::ModelAdherence,
+            severity: Severity::Warn,
+            why: "When one share is worth more than a holding's target plus its band, the account is too small to hold that model position in whole shares: any buy leaves it out of tolerance.",
+            params: &[],
+            scope: Scope::BUY.known(),
+            run: |i, _| {
+                let sec = i.security?;
+                let (price, mv) = (i.reference.price_f64(sec), i.context.market_value_f);
+                // Screen: a share within the absolute band fits any target's band.
+                if price <= i.context.band_absolute * mv || mv <= 0.0 {
+                    return None;
+                }
+                let s = i.reference.security(sec);
+                if s.fractional && i.account.allows_fractional {
+                    return None;
+                }
+                let goal = goal(i, i.context.target(sec)?, Side::Buy);
+                let limit = (goal + band(i, goal)) * mv;
+                (price > limit).then(|| {
+                    Failure::new(format!(
+                        "one share of {} at {} is worth more than its {} target plus band ({:.2}) in this account: it is too small to hold the position in whole shares",
+                        i.trade.security,
+                        i.trade.price,
+                        wpct(goal),
+                        limit
+                    ))
+                    .with("share_value", i.trade.price)
+                    .with("band_top", format!("{limit:.2}"))
+                })
             },
         },
     ]

@@ -40,6 +40,40 @@ const HARVEST_TOO_SMALL: &[ParamDef] = &[ParamDef {
     max: dec(1_000_000, 0),
 }];
 
+const HIGH_TAX_COST: &[ParamDef] = &[
+    ParamDef {
+        name: "max_tax_fraction",
+        meaning: "estimated tax of a drift sale as a fraction of its proceeds above which it is flagged",
+        default: dec(10, 2),
+        min: dec(1, 3),
+        max: dec(1, 0),
+    },
+    ParamDef {
+        name: "min_tax",
+        meaning: "estimated tax, in dollars, below which a sale is not flagged",
+        default: dec(100, 0),
+        min: dec(0, 0),
+        max: dec(1_000_000, 0),
+    },
+];
+
+const YEAR_END_GAIN: &[ParamDef] = &[
+    ParamDef {
+        name: "days_before_year_end",
+        meaning: "days before 31 December within which a discretionary gain is flagged",
+        default: dec(15, 0),
+        min: dec(1, 0),
+        max: dec(60, 0),
+    },
+    ParamDef {
+        name: "min_gain",
+        meaning: "net gain of the sale, in dollars, from which deferring it matters",
+        default: dec(10_000, 0),
+        min: dec(0, 0),
+        max: dec(100_000_000, 0),
+    },
+];
+
 const LARGE_LONG_TERM_GAIN: &[ParamDef] = &[ParamDef {
     name: "max_gain",
     meaning: "long-term gain of one sale, in dollars, above which it is flagged",
@@ -51,6 +85,34 @@ const LARGE_LONG_TERM_GAIN: &[ParamDef] = &[ParamDef {
 /// Net realized gain of a sale, short- and long-term.
 fn net_gain(i: &CheckInput<'_>) -> Decimal {
     i.trade.short_term_gain.saturating_add(i.trade.long_term_gain)
+}
+
+/// A rate or fee from account or fund data as a percentage (as `pct`, but a nonsensical
+/// value is shown as given instead of overflowing).
+fn rate_pct(r: Decimal) -> String {
+    match r.checked_mul(Decimal::ONE_HUNDRED) {
+        Some(x) => format!("{}%", x.round_dp(2).normalize()),
+        None => r.to_string(),
+    }
+}
+
+/// A sum of decimals that gives up (`None`) rather than overflow.
+fn sum(values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
+    values.into_iter().try_fold(Decimal::ZERO, |s, v| s.checked_add(v))
+}
+
+/// The distance between two decimals, `None` when it cannot be represented.
+fn gap(a: Decimal, b: Decimal) -> Option<Decimal> {
+    a.checked_sub(b).map(|d| d.abs())
+}
+
+/// Estimated tax of a sale at the account's rates: each term's net gain at its rate, a net
+/// loss in one term offsetting the other's gain at the rate it saves (never below zero).
+fn estimated_tax(i: &CheckInput<'_>) -> Option<Decimal> {
+    let tax = &i.account.tax;
+    let st = i.trade.short_term_gain.checked_mul(tax.short_term_rate)?;
+    let lt = i.trade.long_term_gain.checked_mul(tax.long_term_rate)?;
+    Some(st.checked_add(lt)?.max(Decimal::ZERO))
 }
 
 /// The account's position in the traded security.
@@ -104,12 +166,6 @@ fn lot_name(l: &LotRelief) -> String {
     } else {
         format!("{} (acquired {})", l.lot_id, l.acquired)
     }
-}
-
-/// Tax-exempt municipal interest: a muni bond, or a fund classed as municipal.
-fn is_muni(s: &Security) -> bool {
-    s.profile.bond.as_ref().is_some_and(|b| b.muni_state.is_some())
-        || (matches!(s.kind, SecurityKind::Etf | SecurityKind::MutualFund) && s.asset_class.contains("muni"))
 }
 
 pub(super) fn checks() -> Vec<CheckDef> {
@@ -261,7 +317,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                     }
                 }
                 let first = first?;
-                let rates = (i.account.tax.short_term_rate - i.account.tax.long_term_rate).max(Decimal::ZERO);
+                let rates = i.account.tax.short_term_rate.checked_sub(i.account.tax.long_term_rate)?.max(Decimal::ZERO);
                 let saved = gain.checked_mul(rates)?.round_dp(2);
                 if saved < p[1] {
                     return None;
@@ -284,7 +340,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "Under the account's min-tax or HIFO lot method a sale relieves loss lots before gain lots (Treas. Reg. §1.1012-1(c) specific identification); gains realized while loss lots stay unsold mean the method was not followed.",
             params: &[],
-            scope: Scope::SELL.taxable(),
+            scope: Scope::SELL.taxable().known(),
             run: |i, _| {
                 if i.account.tax.lot_method == LotMethod::Fifo
                     || !i.trade.lots.iter().any(|l| l.gain.is_sign_positive() && !l.gain.is_zero())
@@ -301,11 +357,10 @@ pub(super) fn checks() -> Vec<CheckDef> {
                 if i.context.wash.last_purchase(i.reference.wash_group(i.security?)).is_some() {
                     return None;
                 }
-                let gains: Decimal = i.trade.lots.iter().filter(|l| l.gain > Decimal::ZERO).map(|l| l.gain).sum();
-                let loss_held: Decimal = held.lots.iter().filter(|l| l.cost_basis > price).map(|l| l.quantity).sum();
-                let loss_sold: Decimal =
-                    i.trade.lots.iter().filter(|l| l.cost_basis > price).map(|l| l.quantity).sum();
-                let left = loss_held - loss_sold;
+                let gains = sum(i.trade.lots.iter().filter(|l| l.gain > Decimal::ZERO).map(|l| l.gain))?;
+                let loss_held = sum(held.lots.iter().filter(|l| l.cost_basis > price).map(|l| l.quantity))?;
+                let loss_sold = sum(i.trade.lots.iter().filter(|l| l.cost_basis > price).map(|l| l.quantity))?;
+                let left = loss_held.checked_sub(loss_sold)?;
                 let method = if i.account.tax.lot_method == LotMethod::Hifo { "HIFO" } else { "min-tax" };
                 (left > Decimal::ZERO).then(|| {
                     Failure::new(format!(
@@ -367,7 +422,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                         "sale of {} realizes a long-term gain of {gain}, above {} (about {tax} of tax at {})",
                         i.trade.security,
                         p[0],
-                        pct(rate)
+                        rate_pct(rate)
                     ))
                     .with("long_term_gain", gain)
                     .with("estimated_tax", tax),
@@ -420,12 +475,12 @@ pub(super) fn checks() -> Vec<CheckDef> {
                 if i.trade.lots.is_empty() {
                     // No lots named: first in, first out, so young shares go only after the old ones.
                     let position = position(i)?;
-                    let old: Decimal = position.lots.iter().filter(|l| l.acquired <= cutoff).map(|l| l.quantity).sum();
-                    young = (i.trade.quantity - old).max(Decimal::ZERO);
+                    let old = sum(position.lots.iter().filter(|l| l.acquired <= cutoff).map(|l| l.quantity))?;
+                    young = i.trade.quantity.checked_sub(old)?.max(Decimal::ZERO);
                     latest = position.lots.iter().filter(|l| l.acquired > cutoff).map(|l| l.acquired).max();
                 } else {
                     for l in i.trade.lots.iter().filter(|l| l.acquired > cutoff) {
-                        young += l.quantity;
+                        young = young.checked_add(l.quantity)?;
                         latest = latest.max(Some(l.acquired));
                     }
                 }
@@ -436,7 +491,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                         "{young} shares of {} sold within its {}-day redemption-fee period (bought as late as {latest}) would pay a {} fee of about {fee}",
                         i.trade.security,
                         terms.redemption_fee_days,
-                        pct(terms.redemption_fee)
+                        rate_pct(terms.redemption_fee)
                     ))
                     .with("quantity_in_period", young)
                     .with("fee", fee),
@@ -449,7 +504,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             severity: Severity::Warn,
             why: "IRC §1291: a gain on a passive foreign investment company is taxed as ordinary income with an interest charge unless a QEF or mark-to-market election exists, and the sale is reported on Form 8621.",
             params: &[],
-            scope: Scope::SELL.taxable(),
+            scope: Scope::SELL.taxable().known(),
             run: |i, _| {
                 if !security(i)?.profile.pfic {
                     return None;
@@ -461,48 +516,6 @@ pub(super) fn checks() -> Vec<CheckDef> {
                         i.trade.security
                     ))
                     .with("gain", gain),
-                )
-            },
-        },
-        CheckDef {
-            id: "TAX.K1_IN_RETIREMENT",
-            family: Family::Tax,
-            severity: Severity::Warn,
-            why: "IRC §§511-514: partnership (K-1) income such as an MLP's is unrelated business taxable income in an IRA or plan; above $1,000 a year the account must file Form 990-T and pay tax.",
-            params: &[],
-            scope: Scope::BUY.retirement(),
-            run: |i, _| {
-                if !security(i)?.profile.k1 {
-                    return None;
-                }
-                Some(
-                    Failure::new(format!(
-                        "{} issues a Schedule K-1: its unrelated business taxable income above $1,000 a year makes the {} file Form 990-T and pay tax",
-                        i.trade.security,
-                        account_type_name(i.account.account_type)
-                    ))
-                    .with("account_type", account_type_name(i.account.account_type)),
-                )
-            },
-        },
-        CheckDef {
-            id: "TAX.MUNI_IN_TAX_DEFERRED",
-            family: Family::Tax,
-            severity: Severity::Warn,
-            why: "Municipal interest is tax-exempt (IRC §103) and yields less for it; in an IRA or plan the exemption is worth nothing and the withdrawals are taxed anyway.",
-            params: &[],
-            scope: Scope::BUY.retirement(),
-            run: |i, _| {
-                if !is_muni(security(i)?) {
-                    return None;
-                }
-                Some(
-                    Failure::new(format!(
-                        "{} pays tax-exempt municipal interest, which is wasted in a {} account: a taxable bond of similar quality usually yields more",
-                        i.trade.security,
-                        account_type_name(i.account.account_type)
-                    ))
-                    .with("account_type", account_type_name(i.account.account_type)),
                 )
             },
         },
@@ -643,7 +656,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                 let (mut st, mut lt) = (Decimal::ZERO, Decimal::ZERO);
                 for l in &t.lots {
                     let proceeds = l.quantity.checked_mul(t.price)?;
-                    if (l.proceeds - proceeds).abs() > CENT {
+                    if gap(l.proceeds, proceeds)? > CENT {
                         return Some(
                             Failure::new(format!(
                                 "lot of {} acquired {}: proceeds {} differ from {} × the sale price {} = {proceeds}",
@@ -654,7 +667,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                         );
                     }
                     let expected = l.proceeds.checked_sub(l.quantity.checked_mul(l.cost_basis)?)?;
-                    if (l.gain - expected).abs() > CENT {
+                    if gap(l.gain, expected)? > CENT {
                         return Some(
                             Failure::new(format!(
                                 "lot of {} acquired {}: gain {} differs from proceeds {} less {} × basis {} = {expected}",
@@ -670,9 +683,9 @@ pub(super) fn checks() -> Vec<CheckDef> {
                         Term::LongTerm => lt = lt.checked_add(l.gain)?,
                     }
                 }
-                let (term, stated, sum) = if (t.short_term_gain - st).abs() > CENT {
+                let (term, stated, sum) = if gap(t.short_term_gain, st)? > CENT {
                     ("short-term", t.short_term_gain, st)
-                } else if (t.long_term_gain - lt).abs() > CENT {
+                } else if gap(t.long_term_gain, lt)? > CENT {
                     ("long-term", t.long_term_gain, lt)
                 } else {
                     return None;
@@ -722,17 +735,18 @@ pub(super) fn checks() -> Vec<CheckDef> {
                         .iter()
                         .filter(|x| same_lot(x, l))
                         .try_fold(Decimal::ZERO, |s, x| s.checked_add(x.quantity))?;
-                    let held: Decimal = held_lots
-                        .iter()
-                        .filter(|h| {
-                            if l.lot_id.is_empty() {
-                                h.acquired == l.acquired && h.cost_basis == l.cost_basis
-                            } else {
-                                h.id == l.lot_id
-                            }
-                        })
-                        .map(|h| h.quantity)
-                        .sum();
+                    let held = sum(
+                        held_lots
+                            .iter()
+                            .filter(|h| {
+                                if l.lot_id.is_empty() {
+                                    h.acquired == l.acquired && h.cost_basis == l.cost_basis
+                                } else {
+                                    h.id == l.lot_id
+                                }
+                            })
+                            .map(|h| h.quantity),
+                    )?;
                     if relieved > held {
                         return Some(
                             Failure::new(format!(
@@ -759,7 +773,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                 if i.trade.reason != TradeReason::TaxLossHarvest {
                     return None;
                 }
-                let gains: Decimal = i.trade.lots.iter().filter(|l| l.gain > Decimal::ZERO).map(|l| l.gain).sum();
+                let gains = sum(i.trade.lots.iter().filter(|l| l.gain > Decimal::ZERO).map(|l| l.gain))?;
                 (gains > Decimal::ZERO).then(|| {
                     Failure::new(format!(
                         "tax-loss harvest of {} relieves lots with {gains} of gains (net {}): a harvest should sell loss lots only",
@@ -769,6 +783,86 @@ pub(super) fn checks() -> Vec<CheckDef> {
                     .with("gains", gains)
                     .with("net", net_gain(i))
                 })
+            },
+        },
+        CheckDef {
+            id: "TAX.HIGH_TAX_COST",
+            family: Family::Tax,
+            severity: Severity::Warn,
+            why: "A drift sale whose estimated tax is a large part of its proceeds may cost the client more than the drift it corrects; tax-aware rebalancing weighs the two.",
+            params: HIGH_TAX_COST,
+            scope: Scope::SELL.taxable(),
+            run: |i, p| {
+                if i.trade.reason != TradeReason::Drift || i.trade.amount <= Decimal::ZERO {
+                    return None;
+                }
+                // Float screen: with rates of at most 100%, the tax never exceeds the net gain.
+                let gain_f = to_f64(i.trade.short_term_gain) + to_f64(i.trade.long_term_gain);
+                if gain_f < to_f64(i.trade.amount) * to_f64(p[0]) * 0.99 {
+                    return None;
+                }
+                let tax = estimated_tax(i)?.round_dp(2);
+                let fraction = tax.checked_div(i.trade.amount)?;
+                (fraction > p[0] && tax >= p[1]).then(|| {
+                    Failure::new(format!(
+                        "drift sale of {} would cost about {tax} in tax at the account's rates, {} of its {} proceeds (limit {})",
+                        i.trade.security,
+                        rate_pct(fraction),
+                        i.trade.amount,
+                        pct(p[0])
+                    ))
+                    .with("estimated_tax", tax)
+                    .with("tax_fraction", rate_pct(fraction))
+                })
+            },
+        },
+        CheckDef {
+            id: "TAX.YEAR_END_GAIN_DEFERRAL",
+            family: Family::Tax,
+            severity: Severity::Info,
+            why: "Gains are taxed in the year of the sale (trade date); a discretionary gain realized in the last days of December could be deferred a full year by selling in January.",
+            params: YEAR_END_GAIN,
+            scope: Scope::SELL.taxable(),
+            run: |i, p| {
+                let date = i.reference.trade_date;
+                if date.month() != 12 || !matches!(i.trade.reason, TradeReason::Drift | TradeReason::OffModel) {
+                    return None;
+                }
+                let left = i64::from(31 - date.day());
+                let window: i64 = p[0].trunc().try_into().unwrap_or(0);
+                let gain = net_gain(i);
+                if left >= window || gain <= p[1] {
+                    return None;
+                }
+                Some(
+                    Failure::new(format!(
+                        "sale of {} on {date} realizes a gain of {gain} {left} days before the year ends: selling on or after 1 January would defer the tax by a year",
+                        i.trade.security
+                    ))
+                    .with("gain", gain)
+                    .with("days_to_year_end", left),
+                )
+            },
+        },
+        CheckDef {
+            id: "TAX.FOREIGN_WITHHOLDING_IN_TAX_DEFERRED",
+            family: Family::Tax,
+            severity: Severity::Info,
+            why: "Dividends of foreign issuers bear foreign withholding tax; in an IRA or plan it cannot be claimed as a foreign tax credit (IRC §901), so such holdings are better placed in taxable accounts.",
+            params: &[],
+            scope: Scope::BUY.retirement().kinds(&[SecurityKind::Equity, SecurityKind::Etf, SecurityKind::MutualFund]),
+            run: |i, _| {
+                if !security(i)?.foreign() {
+                    return None;
+                }
+                let kind = account_type_name(i.account.account_type);
+                Some(
+                    Failure::new(format!(
+                        "{} is a foreign issuer: tax withheld abroad on its dividends cannot be reclaimed as a foreign tax credit in a {kind} account",
+                        i.trade.security
+                    ))
+                    .with("account_type", kind),
+                )
             },
         },
     ]
