@@ -223,6 +223,26 @@ pub struct AccountContext {
     pub age: Option<u32>,
     /// Loss sales and purchases inside the wash-sale window.
     pub wash: crate::wash::WashActivity,
+    /// Net realized gain (short- and long-term, losses netted) of every sale in the batch.
+    pub batch_gain: Decimal,
+    /// The model's cash weight; `None` when the account's model is unknown or invalid.
+    pub model_cash: Option<f64>,
+    /// The model's tolerance band: absolute weight points and fraction of the target
+    /// (zero without a valid model).
+    pub band_absolute: f64,
+    pub band_relative: f64,
+    /// Securities held or bought by the batch that are not model targets (sorted): legacy
+    /// holdings and substitutes standing in for a model security. Empty without a model.
+    pub off_model: Vec<SecIdx>,
+    /// Value of each position before the batch, at reference prices, in the order of
+    /// `after` (zero for securities the batch buys from nothing).
+    pub before: Vec<f64>,
+    /// Model target weight of each entry of `after` (`None` off the model).
+    pub after_targets: Vec<Option<f64>>,
+    /// The security of each of the account's positions, in position order, when every
+    /// position is in the security master (empty otherwise): a position's tax lots are
+    /// found without comparing ids.
+    pub position_securities: Vec<SecIdx>,
 }
 
 impl AccountContext {
@@ -270,7 +290,15 @@ impl AccountContext {
             .collect();
         let mut after: Vec<(SecIdx, f64)> =
             held.iter().map(|&(i, q)| (i, crate::num::to_f64(q) * reference.price_f64(i))).collect();
-        let (mut bought, mut sold) = (Decimal::ZERO, Decimal::ZERO);
+        let (mut bought, mut sold, mut batch_gain) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for t in trades.iter().filter(|t| t.side == Side::Sell) {
+            // Tax-deferred accounts carry no gains: skip the decimal arithmetic.
+            for g in [t.short_term_gain, t.long_term_gain] {
+                if !g.is_zero() {
+                    batch_gain = batch_gain.saturating_add(g);
+                }
+            }
+        }
         for t in trades {
             let Some(i) = reference.security_index(&t.security) else { continue };
             let v = crate::num::to_f64(t.quantity) * reference.price_f64(i);
@@ -299,6 +327,28 @@ impl AccountContext {
             groups
         });
         let age = account.profile.birth_date.and_then(|b| reference.trade_date.years_since(b));
+        // Both lists are sorted by security: one merge walk finds each position's target.
+        let mut off_model = Vec::new();
+        let mut after_targets = Vec::with_capacity(after.len());
+        let mut t = targets.iter().peekable();
+        for &(i, _) in &after {
+            while t.next_if(|x| x.0 < i).is_some() {}
+            let target = t.peek().filter(|x| x.0 == i).map(|x| x.1);
+            if target.is_none() && !targets.is_empty() {
+                off_model.push(i);
+            }
+            after_targets.push(target);
+        }
+        // `held` and `after` are both sorted by security, and `after` holds every held one.
+        let mut before = Vec::with_capacity(after.len());
+        let mut h = held.iter().peekable();
+        for &(i, _) in &after {
+            before.push(match h.next_if(|x| x.0 == i) {
+                Some(&(_, q)) => crate::num::to_f64(q) * reference.price_f64(i),
+                None => 0.0,
+            });
+        }
+
         AccountContext {
             after,
             exposure_after,
@@ -315,6 +365,14 @@ impl AccountContext {
             market_closed: calendar::closed_because(reference.trade_date),
             min_trade: model.map(|m| m.min_trade),
             market_value_f: crate::num::to_f64(market_value),
+            batch_gain,
+            model_cash: model.map(|m| m.cash_weight),
+            band_absolute: model.map(|m| m.band_absolute).unwrap_or(0.0),
+            band_relative: model.map(|m| m.band_relative).unwrap_or(0.0),
+            off_model,
+            before,
+            after_targets,
+            position_securities: if resolved.len() == account.positions.len() { resolved } else { Vec::new() },
         }
     }
 
