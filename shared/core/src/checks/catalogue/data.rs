@@ -223,8 +223,13 @@ pub(super) fn checks() -> Vec<CheckDef> {
             params: &[],
             scope: Scope::ANY,
             run: |i, _| {
-                let as_of = eastern_date(i.reference.price_as_of(i.security?)?);
+                let stamp = i.reference.price_as_of(i.security?)?;
                 let trade_date = i.reference.trade_date;
+                // Screen: a UTC date up to the trade date is never later in New York.
+                if stamp.naive_utc().date() <= trade_date {
+                    return None;
+                }
+                let as_of = eastern_date(stamp);
                 (as_of > trade_date).then(|| {
                     Failure::new(format!(
                         "price of {} is dated {as_of}, after the trade date {trade_date}",
@@ -243,10 +248,14 @@ pub(super) fn checks() -> Vec<CheckDef> {
             params: &[],
             scope: Scope::ANY,
             run: |i, _| {
-                let as_of = eastern_date(i.reference.price_as_of(i.security?)?);
+                let stamp = i.reference.price_as_of(i.security?)?;
                 let trade_date = i.reference.trade_date;
-                // Screen: a price from the trade date or the day before is never older than
-                // the last session.
+                // Screen: a price stamped on the trade date (UTC) is from the trade date or
+                // the evening before in New York, never older than the last session.
+                if stamp.naive_utc().date() >= trade_date {
+                    return None;
+                }
+                let as_of = eastern_date(stamp);
                 if as_of >= trade_date.pred_opt()? {
                     return None;
                 }
@@ -293,11 +302,11 @@ pub(super) fn checks() -> Vec<CheckDef> {
             params: VOLUME_UNKNOWN,
             scope: Scope::ANY.kinds(&[SecurityKind::Equity, SecurityKind::Etf]),
             run: |i, p| {
-                if i.trade.amount < p[0] {
+                let s = security(i)?;
+                if s.profile.adv.is_some_and(|a| a > Decimal::ZERO) || to_f64(i.trade.amount) < to_f64(p[0]) * 0.99 {
                     return None;
                 }
-                let s = security(i)?;
-                if s.profile.adv.is_some_and(|a| a > Decimal::ZERO) {
+                if i.trade.amount < p[0] {
                     return None;
                 }
                 Some(

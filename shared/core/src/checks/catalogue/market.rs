@@ -4,6 +4,7 @@
 use super::prelude::*;
 use chrono::Weekday;
 
+use super::orders::pct_any;
 use crate::book::Reference;
 use crate::checks::calendar;
 
@@ -326,7 +327,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                         i.reference.trade_date,
                         i.trade.quantity,
                         i.trade.security,
-                        pct(fraction),
+                        pct_any(fraction),
                         pct(p[0])
                     ))
                     .with("quantity", i.trade.quantity)
@@ -361,8 +362,9 @@ pub(super) fn checks() -> Vec<CheckDef> {
             scope: Scope::SELL,
             run: |i, _| {
                 let trade_date = i.reference.trade_date;
-                // Both settlement holidays fall in October or November.
-                if !matches!(trade_date.month(), 10 | 11) {
+                // Columbus Day is 8 to 14 October and Veterans Day is observed on 11 or 12
+                // November: only trades a few days before can settle on one.
+                if !matches!((trade_date.month(), trade_date.day()), (10, 1..=13) | (11, 5..=11)) {
                     return None;
                 }
                 let next = next_day(trade_date, trading_day)?;
@@ -502,7 +504,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                     Failure::new(format!(
                         "the typical spread of {} is {} (limit {}): crossing half of it costs about {cost} on this order",
                         i.trade.security,
-                        pct(spread),
+                        pct_any(spread),
                         pct(p[0])
                     ))
                     .with("spread", spread)
