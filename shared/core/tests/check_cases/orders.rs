@@ -155,9 +155,14 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "ORDER.BOND_BELOW_MIN_DENOMINATION",
-            |s| with_bond(s, "2031-05-15"),
-            |s| s.trade = buy("BND", "5", "98.50"),
-            "buy of 500 face of BND (5 units of $100) is below its minimum denomination of 1000",
+            // 500 face added to 1,000 held: the position stays at the minimum piece.
+            |s| {
+                with_bond(s, "2031-05-15");
+                hold(&mut s.account, "BND", &[("10", "97", "2020-01-02")]);
+                s.trade = buy("BND", "5", "98.50");
+            },
+            |s| s.account.positions.retain(|p| p.security != "BND"),
+            "buy of 500 face of BND leaves a position of 500 face, below its minimum denomination of 1000",
         ),
         case(
             "ORDER.BOND_DENOMINATION_MULTIPLE",

@@ -622,7 +622,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
             id: "ORDER.BOND_BELOW_MIN_DENOMINATION",
             family: Family::ErroneousOrder,
             severity: Severity::Block,
-            why: "A bond cannot be bought in a face amount below its minimum denomination (the smallest piece the issuer created); dealers reject such orders. Bond quantities count $100 of face.",
+            why: "A bond position cannot be smaller than the bond's minimum denomination (the smallest piece the issuer created): a purchase that leaves less than that cannot be settled or held. Bond quantities count $100 of face.",
             params: &[],
             scope: Scope::BUY.kinds(&[SecurityKind::Bond]),
             run: |i, _| {
@@ -630,13 +630,17 @@ pub(super) fn checks() -> Vec<CheckDef> {
                 if min <= Decimal::ZERO {
                     return None;
                 }
-                let face = i.trade.quantity.checked_mul(FACE_PER_UNIT)?;
-                (face < min).then(|| {
+                let held = i.context.held(i.security?);
+                // Adding to a position already at the minimum is a matter of increments.
+                let after = held.checked_add(i.trade.quantity)?.checked_mul(FACE_PER_UNIT)?;
+                (after < min).then(|| {
+                    let face = i.trade.quantity.checked_mul(FACE_PER_UNIT).unwrap_or(Decimal::ZERO);
                     Failure::new(format!(
-                        "buy of {face} face of {} ({} units of $100) is below its minimum denomination of {min}",
-                        i.trade.security, i.trade.quantity
+                        "buy of {face} face of {} leaves a position of {after} face, below its minimum denomination of {min}",
+                        i.trade.security
                     ))
                     .with("face", face)
+                    .with("position_face", after)
                     .with("min_denomination", min)
                 })
             },
@@ -652,8 +656,7 @@ pub(super) fn checks() -> Vec<CheckDef> {
                 let min = security(i)?.profile.bond.as_ref()?.min_denomination;
                 let increment = if min > Decimal::ZERO && min < p[0] { min } else { p[0] };
                 let face = i.trade.quantity.checked_mul(FACE_PER_UNIT)?;
-                // Below the minimum piece is ORDER.BOND_BELOW_MIN_DENOMINATION.
-                if face < min || face.checked_rem(increment)?.is_zero() {
+                if face.checked_rem(increment)?.is_zero() {
                     return None;
                 }
                 Some(
