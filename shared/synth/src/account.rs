@@ -2,16 +2,35 @@
 //! them are generated in parallel without holding any of them in memory.
 
 use ballast_core::{
-    Account, AccountStatus, AccountType, LotMethod, OffModelPolicy, Position, RecentTrade, Restriction,
-    RestrictionKind, Side, TaxLot, TaxSettings,
+    Account, AccountStatus, AccountType, ClientProfile, LotMethod, Objective, OffModelPolicy, PendingOrder, Position,
+    RecentTrade, Restriction, RestrictionKind, Side, TaxLot, TaxSettings,
 };
+use chrono::{Datelike, Days};
 use rust_decimal::Decimal;
 
 use crate::rng::{exp, Rng};
-use crate::universe::{SecurityInfo, Universe, MAX_AGE_DAYS};
+use crate::universe::{ModelInfo, SecurityInfo, Universe, MAX_AGE_DAYS};
 
 const ACCOUNT_DOMAIN: u64 = 2;
 const HOUSEHOLD_DOMAIN: u64 = 3;
+/// Stream domain of the client profiles (4 and 5 are the reference's compliance data).
+const CLIENT_DOMAIN: u64 = 6;
+
+/// States of residence (and DC), weighted by population in hundred thousands.
+const STATES: [&str; 51] = [
+    "CA", "TX", "FL", "NY", "PA", "IL", "OH", "GA", "NC", "MI", "NJ", "VA", "WA", "AZ", "MA", "TN", "IN", "MD", "MO",
+    "WI", "CO", "MN", "SC", "AL", "LA", "KY", "OR", "OK", "CT", "UT", "IA", "NV", "AR", "MS", "KS", "NM", "NE", "ID",
+    "WV", "HI", "NH", "ME", "RI", "MT", "DE", "SD", "ND", "AK", "DC", "VT", "WY",
+];
+const STATE_WEIGHTS: [u32; 51] = [
+    395, 290, 216, 201, 130, 128, 118, 107, 105, 100, 93, 86, 77, 72, 70, 69, 68, 62, 62, 59, 58, 57, 51, 50, 46, 45,
+    42, 40, 36, 33, 32, 31, 30, 30, 29, 21, 20, 18, 18, 14, 14, 14, 11, 11, 10, 9, 8, 7, 7, 6, 6,
+];
+
+/// Values screens clients ask for, and how often each is chosen.
+const EXCLUSIONS: [&[&str]; 5] =
+    [&["tobacco"], &["weapons"], &["fossil_fuels"], &["weapons", "fossil_fuels"], &["alcohol", "tobacco", "gambling"]];
+const EXCLUSION_WEIGHTS: [u32; 5] = [25, 20, 25, 20, 10];
 
 /// Households are cut from blocks of this many consecutive accounts.
 const HOUSEHOLD_BLOCK: u64 = 4;
@@ -133,8 +152,18 @@ pub fn account(seed: u64, index: u64, universe: &Universe) -> Account {
     } else {
         Vec::new()
     };
-    let recent_trades =
+    let mut recent_trades =
         if rng.chance(0.20) { recent_trades(&mut rng, universe, &chosen, &mut positions) } else { Vec::new() };
+    let allows_fractional = rng.chance(0.65);
+    let off_model_policy = if rng.chance(0.8) { OffModelPolicy::Sell } else { OffModelPolicy::Hold };
+
+    // Last, from a stream of its own: everything above is what it was without it.
+    let profile = client_profile(
+        &mut Rng::stream(seed, CLIENT_DOMAIN, index),
+        universe,
+        &Client { account_type, model, value, cash, chosen: &chosen, positions: &positions },
+        &mut recent_trades,
+    );
 
     Account {
         id: account_id(index),
@@ -145,13 +174,180 @@ pub fn account(seed: u64, index: u64, universe: &Universe) -> Account {
         cash,
         cash_reserve,
         withdrawal,
-        allows_fractional: rng.chance(0.65),
-        off_model_policy: if rng.chance(0.8) { OffModelPolicy::Sell } else { OffModelPolicy::Hold },
+        allows_fractional,
+        off_model_policy,
         restrictions,
         tax,
         positions,
         recent_trades,
-        profile: Default::default(),
+        profile,
+    }
+}
+
+/// What the client profile is drawn from.
+struct Client<'a> {
+    account_type: AccountType,
+    model: &'a ModelInfo,
+    /// Sampled account value, in dollars.
+    value: f64,
+    cash: Decimal,
+    chosen: &'a [(u32, f64)],
+    positions: &'a [Position],
+}
+
+/// Suitability, approvals and operational flags: a handful of draws, and heap allocations
+/// only for the state and the rare accounts with exclusions or a working order.
+fn client_profile(rng: &mut Rng, universe: &Universe, c: &Client, recent_trades: &mut [RecentTrade]) -> ClientProfile {
+    let today = universe.trade_date;
+    let days_before = |days: i64| today.checked_sub_days(Days::new(days.max(0) as u64)).unwrap_or(today);
+    let individual = c.account_type == AccountType::Taxable;
+    // UTMA/UGMA accounts: the owner is a minor until 21.
+    let custodial = individual && rng.chance(0.01);
+    let age_days = if custodial {
+        rng.range(3 * 365, 18 * 365 - 1)
+    } else {
+        // Triangular between the bounds: IRAs skew older, workplace plans younger.
+        let (lo, hi) = match c.account_type {
+            AccountType::Taxable | AccountType::Trust => (22.0, 93.0),
+            AccountType::TraditionalIra => (35.0, 93.0),
+            AccountType::RothIra => (22.0, 86.0),
+            AccountType::Qualified => (22.0, 71.0),
+        };
+        let t = 0.5 * (rng.unit() + rng.unit());
+        ((lo + t * (hi - lo)) * 365.25) as i64
+    };
+    let birth_date = days_before(age_days);
+    let age = today.years_since(birth_date).unwrap_or(0);
+
+    let margin = individual && !custodial && rng.chance(0.30);
+    let options_level = if custodial { 0 } else { rng.weighted(&[60, 20, 15, 5]) as u8 };
+    let complex_approved = !custodial && rng.chance(0.08);
+    // Risk tolerance follows the model's equity share, loosely; the objective follows it.
+    let score = 1.0 + 4.0 * c.model.equity_weight + rng.uniform(-0.9, 0.9);
+    let risk_tolerance = (score + 0.5).clamp(1.0, 5.0) as u8;
+    let objective = match risk_tolerance {
+        1 => Objective::Preservation,
+        2 => Objective::Income,
+        3 => Objective::Balanced,
+        4 => Objective::Growth,
+        _ if rng.chance(0.25) => Objective::Speculation,
+        _ => Objective::Growth,
+    };
+    let horizon_years = rng.range(3, (95 - i64::from(age)).clamp(3, 30)) as u32;
+    let state = STATES[rng.weighted(&STATE_WEIGHTS)].to_string();
+
+    // Opened 1-20 years ago (a few this month), never before the owner turned 18.
+    let opened_days = if rng.chance(0.01) { rng.range(1, 30) } else { rng.range(365, 20 * 365) };
+    let adult_days = if custodial { age_days - 1 } else { age_days - 18 * 365 };
+    let opened = days_before(opened_days.min(adult_days.max(1)));
+    let kyc_reviewed = days_before(rng.range(0, 3 * 365)).max(opened);
+
+    // Cash accounts: good-faith violations and the 90-day settled-cash restriction.
+    let (good_faith_violations_12m, settled_cash_only_until) = if margin {
+        (0, None)
+    } else {
+        let u = rng.unit();
+        let gfv = if u < 0.006 {
+            2
+        } else if u < 0.03 {
+            1
+        } else {
+            0
+        };
+        if rng.chance(0.0036) {
+            (3, today.checked_add_days(Days::new(rng.range(1, 89) as u64)))
+        } else {
+            (gfv, None)
+        }
+    };
+    let unsettled_cash =
+        if rng.chance(0.05) { (c.cash * Decimal::new(rng.range(20, 100), 2)).round_dp(2) } else { Decimal::ZERO };
+    let pending_orders =
+        if rng.chance(0.02) && !c.positions.is_empty() { vec![pending_order(rng, universe, c)] } else { Vec::new() };
+    let max_equity_weight = if rng.chance(0.10) {
+        // An IPS cap loosely above the model's equity share, in steps of 5 points.
+        let cap = ((c.model.equity_weight + rng.uniform(0.08, 0.20)) * 20.0).ceil().min(20.0) as i64;
+        Some(Decimal::new(cap * 5, 2))
+    } else {
+        None
+    };
+    let aml_hold = rng.chance(0.001);
+    let returned_mail = rng.chance(0.003);
+    let tax_certified = !rng.chance(0.01);
+    let erisa = c.account_type == AccountType::Qualified && rng.chance(0.5);
+    // Required minimum distributions from 73; by late November many have taken theirs.
+    let rmd_remaining = if c.account_type == AccountType::TraditionalIra && age >= 73 && rng.chance(0.55) {
+        let factor = (26.5 - 0.85 * f64::from(age - 73)).max(10.0);
+        Decimal::from((c.value / factor * rng.uniform(0.25, 1.0)).round() as i64)
+    } else {
+        Decimal::ZERO
+    };
+    let custodial_until = custodial
+        .then(|| birth_date.with_year(birth_date.year() + 21).unwrap_or_else(|| birth_date + Days::new(21 * 365 + 5)));
+    let trusted_contact = rng.chance(0.85);
+    // FINRA Rule 2165 protects specified adults (65 and over).
+    let exploitation_hold = age >= 65 && rng.chance(0.0016);
+    let employee = !custodial && rng.chance(0.005);
+    let ipo_restricted_person = employee || rng.chance(0.005);
+    let accredited = !custodial && c.value >= 1_000_000.0 && rng.chance(0.15);
+    let exclusions = if rng.chance(0.05) {
+        EXCLUSIONS[rng.weighted(&EXCLUSION_WEIGHTS)].iter().map(|x| x.to_string()).collect()
+    } else {
+        Vec::new()
+    };
+    // Cash accounts sometimes buy with proceeds that have not settled yet.
+    if individual && !margin {
+        for t in recent_trades.iter_mut().filter(|t| t.side == Side::Buy) {
+            t.paid_with_unsettled = rng.chance(0.10);
+        }
+    }
+    ClientProfile {
+        options_level,
+        complex_approved,
+        margin,
+        risk_tolerance,
+        objective,
+        horizon_years: Some(horizon_years),
+        birth_date: Some(birth_date),
+        state,
+        accredited,
+        ipo_restricted_person,
+        employee,
+        exclusions,
+        kyc_reviewed: Some(kyc_reviewed),
+        opened: Some(opened),
+        good_faith_violations_12m,
+        settled_cash_only_until,
+        unsettled_cash,
+        pending_orders,
+        max_equity_weight,
+        aml_hold,
+        returned_mail,
+        tax_certified,
+        erisa,
+        rmd_remaining,
+        custodial_until,
+        trusted_contact,
+        exploitation_hold,
+        ..ClientProfile::default()
+    }
+}
+
+/// An order already working in one of the account's holdings: a partial sale or an add.
+fn pending_order(rng: &mut Rng, universe: &Universe, c: &Client) -> PendingOrder {
+    let p = rng.index(c.positions.len());
+    let info = &universe.securities[c.chosen[p].0 as usize];
+    let held: i64 = c.positions[p].lots.iter().map(|l| l.quantity.mantissa() as i64).sum();
+    let (side, fraction) =
+        if rng.chance(0.6) { (Side::Sell, rng.uniform(0.1, 0.5)) } else { (Side::Buy, rng.uniform(0.05, 0.3)) };
+    let units = round_positive(held as f64 * fraction).clamp(1, held.max(1));
+    let amount = units as f64 / pow10(info.quantity_scale) * info.price;
+    PendingOrder {
+        security: info.id.clone(),
+        side,
+        quantity: Decimal::new(units, info.quantity_scale),
+        amount: Decimal::new(round_positive(amount * 100.0), 2),
+        placed: universe.day(rng.range(0, 3)),
     }
 }
 
@@ -330,7 +526,8 @@ fn recent_trades(
                     quantity: lot.quantity,
                     trade_date: lot.acquired,
                     realized_gain: Decimal::ZERO,
-                    price: None,
+                    // The lot's cost per share is what the buy paid.
+                    price: Some(lot.cost_basis),
                     paid_with_unsettled: false,
                 });
             }
@@ -356,7 +553,8 @@ fn recent_trades(
                     quantity,
                     trade_date,
                     realized_gain,
-                    price: None,
+                    // The reference price: the generator keeps no price history.
+                    price: Some(Decimal::new(round_positive(price * 100.0), 2)),
                     paid_with_unsettled: false,
                 });
             }
@@ -538,5 +736,130 @@ mod tests {
         }
         let share = out as f64 / n as f64;
         assert!((0.30..=0.60).contains(&share), "out of tolerance: {share}");
+    }
+    #[test]
+    fn client_profiles_look_like_a_real_client_base() {
+        let (_, u) = setup(42);
+        let today = u.trade_date;
+        let n = 20_000u64;
+        let accounts: Vec<Account> = (0..n).map(|i| account(42, i, &u)).collect();
+        let share = |f: &dyn Fn(&Account) -> bool| accounts.iter().filter(|a| f(a)).count() as f64 / n as f64;
+        let near = |what: &str, x: f64, lo: f64, hi: f64| assert!((lo..=hi).contains(&x), "{what}: {x}");
+        let age = |a: &Account| today.years_since(a.profile.birth_date.unwrap()).unwrap();
+        let equity_of = |a: &Account| u.models.iter().find(|m| m.id == a.model).unwrap().equity_weight;
+        let ira = |a: &Account| matches!(a.account_type, AccountType::TraditionalIra | AccountType::RothIra);
+
+        for level in 0..=3u8 {
+            let want = [0.60, 0.20, 0.15, 0.05][level as usize];
+            near("options level", share(&|a| a.profile.options_level == level), want - 0.02, want + 0.02);
+        }
+        near("complex approved", share(&|a| a.profile.complex_approved), 0.065, 0.095);
+        let taxable = share(&|a| a.account_type == AccountType::Taxable);
+        near("margin among taxable", share(&|a| a.profile.margin) / taxable, 0.26, 0.33);
+        near("one good-faith violation", share(&|a| a.profile.good_faith_violations_12m == 1), 0.015, 0.025);
+        near("two good-faith violations", share(&|a| a.profile.good_faith_violations_12m == 2), 0.002, 0.008);
+        near("settled cash only", share(&|a| a.profile.settled_cash_only_until.is_some()), 0.001, 0.006);
+        near("unsettled cash", share(&|a| !a.profile.unsettled_cash.is_zero()), 0.04, 0.06);
+        near("pending orders", share(&|a| !a.profile.pending_orders.is_empty()), 0.015, 0.025);
+        near("IPS equity cap", share(&|a| a.profile.max_equity_weight.is_some()), 0.085, 0.115);
+        near("AML hold", share(&|a| a.profile.aml_hold), 0.0002, 0.0025);
+        near("returned mail", share(&|a| a.profile.returned_mail), 0.0015, 0.005);
+        near("tax certified", share(&|a| a.profile.tax_certified), 0.98, 0.995);
+        near("trusted contact", share(&|a| a.profile.trusted_contact), 0.83, 0.87);
+        near("exploitation hold", share(&|a| a.profile.exploitation_hold), 0.0, 0.0015);
+        near("employees", share(&|a| a.profile.employee), 0.003, 0.008);
+        near("IPO restricted", share(&|a| a.profile.ipo_restricted_person), 0.007, 0.014);
+        near("custodial", share(&|a| a.profile.custodial_until.is_some()), 0.003, 0.009);
+        near("exclusions", share(&|a| !a.profile.exclusions.is_empty()), 0.04, 0.06);
+        near("opened this month", share(&|a| (today - a.profile.opened.unwrap()).num_days() <= 30), 0.006, 0.015);
+        let qualified = share(&|a| a.account_type == AccountType::Qualified);
+        near("ERISA among qualified", share(&|a| a.profile.erisa) / qualified, 0.45, 0.55);
+        let mean_age = |f: &dyn Fn(&Account) -> bool| {
+            let ages: Vec<u32> = accounts.iter().filter(|a| f(a)).map(age).collect();
+            ages.iter().sum::<u32>() as f64 / ages.len() as f64
+        };
+        let (ira_age, taxable_age) = (mean_age(&ira), mean_age(&|a| a.account_type == AccountType::Taxable));
+        assert!(ira_age > taxable_age, "IRA owners {ira_age}, taxable {taxable_age}");
+
+        let known_tags = ["tobacco", "weapons", "fossil_fuels", "alcohol", "gambling"];
+        let mut rmds = 0;
+        let mut paid_unsettled = (0, 0);
+        for a in &accounts {
+            let p = &a.profile;
+            let age = age(a);
+            match p.custodial_until {
+                Some(until) => {
+                    assert!(age < 18 && until > today && a.account_type == AccountType::Taxable, "{}", a.id);
+                    assert!(!p.margin && p.options_level == 0 && !p.accredited);
+                }
+                None => assert!((22..=92).contains(&age), "{}: age {age}", a.id),
+            }
+            assert!((1..=5).contains(&p.risk_tolerance));
+            let objective = match p.risk_tolerance {
+                1 => vec![Objective::Preservation],
+                2 => vec![Objective::Income],
+                3 => vec![Objective::Balanced],
+                4 => vec![Objective::Growth],
+                _ => vec![Objective::Growth, Objective::Speculation],
+            };
+            assert!(objective.contains(&p.objective), "{}: {} {:?}", a.id, p.risk_tolerance, p.objective);
+            // Loosely the model's equity share: an all-bond model never gets a 5, an
+            // all-equity one never a 1.
+            let e = equity_of(a);
+            assert!((f64::from(p.risk_tolerance) - (1.0 + 4.0 * e)).abs() <= 1.5, "{}", a.id);
+            assert!((3..=30).contains(&p.horizon_years.unwrap()));
+            assert!(p.state.len() == 2 && p.state.chars().all(|c| c.is_ascii_uppercase()));
+            let (opened, kyc) = (p.opened.unwrap(), p.kyc_reviewed.unwrap());
+            assert!(opened < today && (today - opened).num_days() <= 20 * 365 && opened > p.birth_date.unwrap());
+            assert!(kyc >= opened && kyc <= today && (today - kyc).num_days() <= 3 * 365);
+            assert!(!p.margin || a.account_type == AccountType::Taxable, "{}: margin on {:?}", a.id, a.account_type);
+            if p.margin {
+                assert!(p.good_faith_violations_12m == 0 && p.settled_cash_only_until.is_none());
+            }
+            if let Some(until) = p.settled_cash_only_until {
+                assert!(until > today && (until - today).num_days() <= 90);
+            }
+            assert!(p.unsettled_cash >= Decimal::ZERO && p.unsettled_cash <= a.cash);
+            for o in &p.pending_orders {
+                let held = a.positions.iter().find(|x| x.security == o.security).expect("order in a held security");
+                assert!(o.quantity > Decimal::ZERO && o.amount > Decimal::ZERO && o.placed <= today);
+                if o.side == Side::Sell {
+                    assert!(o.quantity <= held.quantity());
+                }
+            }
+            if let Some(cap) = p.max_equity_weight {
+                let cap = rust_decimal::prelude::ToPrimitive::to_f64(&cap).unwrap();
+                assert!(cap <= 1.0 && (cap >= e + 0.08 - 1e-9 || cap == 1.0), "{}: cap {cap} on {e}", a.id);
+            }
+            assert!(!p.erisa || a.account_type == AccountType::Qualified);
+            if !p.rmd_remaining.is_zero() {
+                rmds += 1;
+                assert!(a.account_type == AccountType::TraditionalIra && age >= 73, "{}", a.id);
+                assert!(p.rmd_remaining > Decimal::from(100) && p.rmd_remaining < Decimal::from(500_000));
+            }
+            assert!(!p.exploitation_hold || age >= 65);
+            assert!(!p.employee || p.ipo_restricted_person);
+            assert!(p.exclusions.iter().all(|x| known_tags.contains(&x.as_str())));
+            assert!(!p.qualified_institutional && p.discretionary && p.country.is_empty());
+            for t in &a.recent_trades {
+                assert!(t.price.is_some_and(|x| x > Decimal::ZERO), "{}: {t:?}", a.id);
+                if t.side == Side::Buy {
+                    let cash_account = a.account_type == AccountType::Taxable && !p.margin;
+                    if cash_account {
+                        paid_unsettled.0 += 1;
+                        paid_unsettled.1 += usize::from(t.paid_with_unsettled);
+                    } else {
+                        assert!(!t.paid_with_unsettled);
+                    }
+                } else {
+                    assert!(!t.paid_with_unsettled);
+                }
+            }
+        }
+        assert!(rmds > 100, "{rmds} RMDs");
+        let unsettled_buys = paid_unsettled.1 as f64 / paid_unsettled.0 as f64;
+        near("buys paid with unsettled funds", unsettled_buys, 0.06, 0.14);
+        let accredited_large = accounts.iter().filter(|a| a.profile.accredited).count();
+        assert!(accredited_large > 0);
     }
 }

@@ -11,6 +11,8 @@ use rust_decimal::Decimal;
 
 use crate::rng::{exp, ln, Rng};
 
+mod profile;
+
 /// Stream domain of the reference data (accounts use their own domains).
 const REFERENCE_DOMAIN: u64 = 1;
 
@@ -48,6 +50,8 @@ pub fn reference_with(seed: u64, options: &ReferenceOptions) -> ReferenceFile {
     b.mark_restricted();
     let substitutes = b.substitutes();
     let models = b.models();
+    // Compliance data last, from streams of its own: nothing above changes because of it.
+    let (lists, venues) = profile::fill(&mut b, seed, options.trade_date, &models, &substitutes);
     // US equity close, 16:00 New York = 21:00 UTC in November (EST).
     let close = options.trade_date.and_time(NaiveTime::from_hms_opt(21, 0, 0).unwrap_or_default()).and_utc();
     let prices = b
@@ -62,8 +66,8 @@ pub fn reference_with(seed: u64, options: &ReferenceOptions) -> ReferenceFile {
         prices,
         models,
         substitutes,
-        lists: Default::default(),
-        venues: Vec::new(),
+        lists,
+        venues,
         check_parameters: Vec::new(),
     }
 }
@@ -1015,6 +1019,7 @@ fn split_basis_points(total: i64, scores: &[f64]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ballast_core::ShareClass;
     use std::collections::HashMap;
 
     #[test]
@@ -1138,6 +1143,286 @@ mod tests {
         let file = reference_with(3, &ReferenceOptions { trade_date: d });
         assert_eq!(file.trade_date, d);
         assert_eq!(file.prices[0].as_of.date_naive(), d);
-        assert_eq!(reference(3).securities, file.securities);
+        // Only the dates counted from the trade date move with it.
+        let undated = |mut securities: Vec<Security>| {
+            for s in &mut securities {
+                s.profile.ipo_date = None;
+                s.profile.inception = None;
+                if let Some(b) = s.profile.bond.as_mut() {
+                    b.call_date = None;
+                }
+            }
+            securities
+        };
+        let original = reference(3);
+        assert_eq!(undated(original.securities.clone()), undated(file.securities.clone()));
+        assert_eq!(original.lists, file.lists);
+        for s in &file.securities {
+            if let Some(ipo) = s.profile.ipo_date {
+                assert!((5..=60).contains(&(d - ipo).num_days()), "{}: IPO {ipo}", s.id);
+            }
+        }
+    }
+
+    /// Securities the engine may buy: model holdings and the substitutes named for them.
+    fn buyable(file: &ReferenceFile) -> (HashSet<&str>, HashSet<&str>) {
+        let in_models: HashSet<&str> =
+            file.models.iter().flat_map(|m| m.holdings.iter().map(|h| h.security.as_str())).collect();
+        let mut clean = in_models.clone();
+        clean.extend(file.substitutes.values().flatten().map(String::as_str));
+        (in_models, clean)
+    }
+
+    /// Anything that could stop, restrict or complicate a buy.
+    fn hazards(s: &Security, file: &ReferenceFile) -> Vec<&'static str> {
+        let p = &s.profile;
+        let lists = &file.lists;
+        let mut out = Vec::new();
+        let mut flag = |on: bool, what: &'static str| {
+            if on {
+                out.push(what);
+            }
+        };
+        flag(p.halted, "halted");
+        flag(p.delisted, "delisted");
+        flag(p.threshold_list, "threshold list");
+        flag(p.illiquid, "illiquid");
+        flag(p.accredited_only, "accredited only");
+        flag(p.rule_144a, "144A");
+        flag(p.pfic, "PFIC");
+        flag(p.k1, "K-1");
+        flag(p.ipo_date.is_some(), "recent IPO");
+        flag(s.complex(), "complex");
+        flag(s.restricted, "restricted");
+        flag(lists.sanctioned_countries.contains(&p.country), "sanctioned country");
+        flag(lists.restricted_issuers.contains(&p.issuer), "restricted issuer");
+        flag(lists.insiders.iter().any(|x| x.issuer == p.issuer), "insider issuer");
+        flag(lists.household_restrictions.iter().any(|x| x.issuer.as_ref() == Some(&p.issuer)), "household issuer");
+        flag(lists.not_recommended.contains(&s.id), "not recommended");
+        flag(p.aum.is_some_and(|a| a < Decimal::from(50_000_000)), "small fund");
+        flag(p.venue == "OTC", "OTC");
+        if let Some(f) = &p.fund {
+            flag(f.closed || f.closed_to_new, "closed fund");
+            flag(f.share_class != ShareClass::I, "load class");
+            flag(!f.front_load.is_zero(), "front load");
+            flag(f.redemption_fee_days > 0, "redemption fee");
+            flag(!f.min_initial.is_zero() || !f.min_subsequent.is_zero(), "minimum");
+        }
+        if let Some(b) = &p.bond {
+            flag(!b.rating.investment_grade(), "high yield");
+            flag(b.min_denomination > Decimal::from(1_000), "large denomination");
+        }
+        out
+    }
+
+    #[test]
+    fn nothing_a_model_or_substitute_buys_is_hazardous() {
+        for seed in [1, 7, 42, 2026] {
+            let file = reference(seed);
+            let (in_models, clean) = buyable(&file);
+            let mut hazardous = 0;
+            for s in &file.securities {
+                let found = hazards(s, &file);
+                if clean.contains(s.id.as_str()) {
+                    assert!(found.is_empty(), "seed {seed}: buyable {} is {found:?}", s.id);
+                } else if !found.is_empty() {
+                    hazardous += 1;
+                }
+            }
+            assert!(hazardous >= 20, "seed {seed}: only {hazardous} hazardous securities");
+            let watched_in_models = file.lists.watch.iter().filter(|w| in_models.contains(w.as_str())).count();
+            assert!(watched_in_models <= 1);
+        }
+    }
+
+    #[test]
+    fn every_kind_of_hazard_appears_a_few_times() {
+        for seed in [1, 7, 42, 2026] {
+            let file = reference(seed);
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            for s in &file.securities {
+                for h in hazards(s, &file) {
+                    *counts.entry(h).or_default() += 1;
+                }
+            }
+            for (what, lo, hi) in [
+                ("halted", 1, 2),
+                ("delisted", 1, 2),
+                ("threshold list", 1, 3),
+                ("illiquid", 1, 4),
+                ("recent IPO", 1, 4),
+                ("PFIC", 0, 1),
+                ("K-1", 1, 3),
+                ("sanctioned country", 1, 1),
+                ("restricted issuer", 1, 3),
+                ("insider issuer", 1, 4),
+                ("household issuer", 1, 4),
+                ("not recommended", 2, 3),
+                ("closed fund", 2, 3),
+                ("load class", 3, 5),
+                ("redemption fee", 1, 4),
+                ("accredited only", 1, 1),
+                ("small fund", 1, 4),
+            ] {
+                let n = counts.get(what).copied().unwrap_or(0);
+                assert!((lo..=hi).contains(&n), "seed {seed}: {n} {what} securities, expected {lo}..={hi}");
+            }
+            let complex: Vec<&Security> = file.securities.iter().filter(|s| s.complex_product).collect();
+            assert!(complex.iter().all(|s| s.profile.flags.leverage_factor.is_some()));
+            assert_eq!(file.securities.iter().filter(|s| s.profile.flags.volatility).count(), 1);
+            assert!(file.securities.iter().any(|s| s.profile.flags.inverse));
+            assert!(file.securities.iter().any(|s| s.profile.flags.leveraged));
+        }
+    }
+
+    #[test]
+    fn security_profiles_look_like_a_real_master() {
+        let file = reference(42);
+        let venues: HashMap<&str, &ballast_core::Venue> = file.venues.iter().map(|v| (v.id.as_str(), v)).collect();
+        assert_eq!(venues.len(), file.venues.len(), "venue ids are unique");
+        for v in &file.venues {
+            assert_eq!(v.status, ballast_core::VenueStatus::Healthy);
+            if let Some(alt) = &v.alternative {
+                assert!(venues.contains_key(alt.as_str()) && alt != &v.id);
+            }
+        }
+        assert_eq!(venues["XNYS"].alternative.as_deref(), Some("XNAS"));
+        assert_eq!(venues["ARCX"].alternative.as_deref(), Some("BATS"));
+        let sponsors: HashSet<&str> = ISSUERS.iter().map(|i| i.1).collect();
+        let (_, clean) = buyable(&file);
+        let d = file.trade_date;
+        let mut energy = (0, 0);
+        for s in &file.securities {
+            let p = &s.profile;
+            assert!(venues.contains_key(p.venue.as_str()), "{}: venue {}", s.id, p.venue);
+            assert!(!p.issuer.is_empty() && !p.sector.is_empty() && p.country.len() == 2, "{}", s.id);
+            assert!((1..=5).contains(&p.risk_rating), "{}", s.id);
+            if let Some(spread) = p.spread {
+                assert!(spread > Decimal::ZERO && spread < Decimal::new(5, 2), "{}: spread {spread}", s.id);
+            }
+            match s.kind {
+                SecurityKind::Equity => {
+                    assert!(SECTORS.contains(&p.sector.as_str()));
+                    assert!(s.name.starts_with(&p.issuer));
+                    assert_eq!(p.adr, s.name.ends_with(" ADR"));
+                    if p.adr {
+                        assert_ne!(p.country, "US", "{}", s.id);
+                    } else {
+                        assert!(p.country == "US" || p.country == "RU", "{}", s.id);
+                    }
+                    assert!(matches!(p.venue.as_str(), "XNYS" | "XNAS" | "OTC"));
+                    let adv = p.adv.unwrap();
+                    let (lo, hi) = match s.asset_class.as_str() {
+                        "us_large_cap" => (2_000_000, 20_000_000),
+                        "us_mid_cap" | "real_estate" => (300_000, 3_000_000),
+                        "us_small_cap" => (50_000, 800_000),
+                        _ => (100_000, 2_000_000),
+                    };
+                    if !p.illiquid {
+                        assert!(adv >= Decimal::from(lo) && adv <= Decimal::from(hi), "{}: adv {adv}", s.id);
+                    } else {
+                        assert!(adv < Decimal::from(50_000));
+                    }
+                    if p.sector == "Energy" {
+                        energy.0 += 1;
+                        energy.1 += usize::from(p.tags.iter().any(|t| t == "fossil_fuels"));
+                    }
+                }
+                SecurityKind::Etf => {
+                    assert!(sponsors.contains(p.issuer.as_str()) && s.name.starts_with(&p.issuer));
+                    assert!(matches!(p.venue.as_str(), "ARCX" | "BATS"));
+                    let er = p.expense_ratio.unwrap();
+                    assert!(er >= Decimal::new(3, 4) && er <= Decimal::new(75, 4), "{}: {er}", s.id);
+                    let aum = p.aum.unwrap();
+                    assert!(aum >= Decimal::from(1_000_000) && aum <= Decimal::from(300_000_000_000u64));
+                    let age = (d - p.inception.unwrap()).num_days();
+                    assert!((8 * 365..=25 * 366).contains(&age), "{}: inception {:?}", s.id, p.inception);
+                    assert!(p.adv.unwrap() > Decimal::ZERO);
+                    match ["2x", "3x", "-1x", "-2x"].iter().find(|v| s.name.contains(&format!(" {v} "))) {
+                        Some(v) => {
+                            let f: i64 = v.trim_end_matches('x').parse().unwrap();
+                            assert_eq!(p.flags.leverage_factor, Some(Decimal::from(f)));
+                            assert_eq!(p.flags.inverse, f < 0);
+                            assert_eq!(p.flags.leveraged, f.abs() > 1);
+                        }
+                        None => assert!(p.flags.leverage_factor.is_none()),
+                    }
+                }
+                SecurityKind::MutualFund | SecurityKind::CashEquivalent => {
+                    assert!(sponsors.contains(p.issuer.as_str()));
+                    assert_eq!(p.venue, "FUNDSERV");
+                    assert!(p.adv.is_none());
+                    let f = p.fund.as_ref().unwrap();
+                    if clean.contains(s.id.as_str()) || s.kind == SecurityKind::CashEquivalent {
+                        assert!(f.min_initial.is_zero() && f.min_subsequent.is_zero());
+                        assert_eq!(f.share_class, ShareClass::I);
+                    }
+                    if f.share_class == ShareClass::A {
+                        assert!(f.front_load > Decimal::ZERO && f.breakpoint == Some(Decimal::from(1_000_000)));
+                    }
+                    if s.kind == SecurityKind::CashEquivalent {
+                        assert_eq!(p.sector, "money_market");
+                    }
+                }
+                SecurityKind::Bond => {
+                    assert_eq!(p.venue, "TRACE");
+                    let b = p.bond.as_ref().unwrap();
+                    assert!(b.maturity > d);
+                    assert!(s.name.ends_with(&b.maturity.format("%b-%Y").to_string()), "{}: {}", s.name, b.maturity);
+                    assert_eq!(b.muni_state.is_some(), s.asset_class == "municipal_bond");
+                    if let Some(st) = &b.muni_state {
+                        assert!(s.name.contains(&format!(" {st} ")) && p.issuer.ends_with(st.as_str()));
+                    }
+                    if s.asset_class == "us_treasury" {
+                        assert_eq!((b.rating, p.issuer.as_str()), (ballast_core::Rating::Aaa, "US Treasury"));
+                    }
+                    if let Some(c) = b.call_date {
+                        assert!(c > d && c < b.maturity);
+                    }
+                }
+                SecurityKind::Option => {}
+            }
+        }
+        assert!(energy.1 * 2 > energy.0, "{} of {} energy names tagged fossil_fuels", energy.1, energy.0);
+        for tag in ["fossil_fuels", "weapons", "alcohol", "gambling"] {
+            assert!(file.securities.iter().any(|s| s.profile.tags.iter().any(|t| t == tag)), "no {tag}");
+        }
+        assert!(file.securities.iter().any(|s| s.profile.bond.as_ref().is_some_and(|b| b.call_date.is_some())));
+    }
+
+    #[test]
+    fn the_lists_name_real_securities_issuers_and_households() {
+        for seed in [1, 42] {
+            let file = reference(seed);
+            let ids: HashSet<&str> = file.securities.iter().map(|s| s.id.as_str()).collect();
+            let issuers: HashSet<&str> = file.securities.iter().map(|s| s.profile.issuer.as_str()).collect();
+            let l = &file.lists;
+            assert!((1..=4).contains(&l.watch.len()));
+            assert!(l.watch.iter().chain(&l.not_recommended).all(|w| ids.contains(w.as_str())));
+            assert_eq!(l.restricted_issuers.len(), 1);
+            assert!(l.restricted_issuers.iter().all(|i| issuers.contains(i.as_str())));
+            assert_eq!(l.sanctioned_countries, ["CU", "IR", "KP", "RU", "SY"]);
+            assert_eq!(file.securities.iter().filter(|s| s.profile.country == "RU").count(), 1);
+            let households: HashSet<String> =
+                profile::FLAGGED_ACCOUNTS.iter().map(|&i| crate::household_id(seed, i)).collect();
+            assert_eq!(l.insiders.len(), 2);
+            for x in &l.insiders {
+                assert!(issuers.contains(x.issuer.as_str()) && !x.role.is_empty());
+                match (&x.account, &x.household) {
+                    (Some(a), None) => assert!(profile::FLAGGED_ACCOUNTS.iter().any(|&i| crate::account_id(i) == *a)),
+                    (None, Some(h)) => assert!(households.contains(h)),
+                    other => panic!("insider names {other:?}"),
+                }
+            }
+            assert_eq!(l.household_restrictions.len(), 2);
+            for r in &l.household_restrictions {
+                assert!(households.contains(&r.household));
+                assert!(r.issuer.as_ref().is_some_and(|i| issuers.contains(i.as_str())) && !r.reason.is_empty());
+            }
+            for id in &l.not_recommended {
+                let s = file.securities.iter().find(|s| &s.id == id).unwrap();
+                assert_eq!(s.kind, SecurityKind::MutualFund);
+            }
+        }
     }
 }

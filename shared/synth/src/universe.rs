@@ -41,6 +41,8 @@ pub(crate) struct ModelInfo {
     /// (security index, target weight), sorted by security id.
     pub targets: Vec<(u32, f64)>,
     pub cash_weight: f64,
+    /// Weight of the holdings that move with the equity market.
+    pub equity_weight: f64,
 }
 
 /// Everything `account` needs, computed once from a reference file and shared by all threads.
@@ -129,7 +131,13 @@ impl Universe {
                 continue;
             }
             popularity.push(if sleeve_ids.contains(m.id.as_str()) { 1 } else { 3 + (hash_str(&m.id) % 8) as u32 });
-            models.push(ModelInfo { id: m.id.clone(), targets, cash_weight: flat.cash_weight.to_f64().unwrap_or(0.0) });
+            let equity_weight = targets.iter().filter(|t| securities[t.0 as usize].equity).map(|t| t.1).sum();
+            models.push(ModelInfo {
+                id: m.id.clone(),
+                targets,
+                cash_weight: flat.cash_weight.to_f64().unwrap_or(0.0),
+                equity_weight,
+            });
         }
         if models.is_empty() {
             return Err(UniverseError::NoUsableModel);
