@@ -319,6 +319,19 @@ impl Security {
         self.complex_product || !self.profile.flags.is_plain()
     }
 
+    /// Smallest purchase, in quantity steps, that keeps the position tradable: a bond's
+    /// quantity counts $100 of face, and bonds are bought in pieces of their minimum
+    /// denomination (usually $1,000 face, i.e. 10 units). Everything else: one step.
+    pub fn buy_increment_steps(&self) -> i64 {
+        match &self.profile.bond {
+            Some(b) if self.kind == SecurityKind::Bond && b.min_denomination > Decimal::ONE_HUNDRED => {
+                let steps = (b.min_denomination / Decimal::ONE_HUNDRED).ceil();
+                i64::try_from(steps).unwrap_or(1).clamp(1, 1_000_000)
+            }
+            _ => 1,
+        }
+    }
+
     pub fn quantity_scale(&self, account_allows_fractional: bool) -> u32 {
         if self.fractional && account_allows_fractional {
             self.fraction_scale

@@ -39,7 +39,8 @@ async fn a_warm_cache_serves_the_same_snapshot_without_loading_anything() {
 async fn an_invalidated_list_is_reloaded_and_seen_by_the_next_snapshot() {
     let f = file();
     let date = f.trade_date;
-    let target = f.securities[3].id.clone();
+    let target =
+        f.securities.iter().find(|s| !f.lists.watch.contains(&s.id)).expect("an unwatched security").id.clone();
     let source = MemorySource::new(f);
     let cache = ReferenceCache::new(source, long());
     let before = cache.snapshot(date).await.unwrap();

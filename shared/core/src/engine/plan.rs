@@ -940,10 +940,16 @@ impl<'a> Ctx<'a> {
             }
             let Some(sell) = self.realize_sell(m, TradeReason::TaxLossHarvest) else { continue };
             let sub_price = self.r.price(sub).unwrap_or(Decimal::ONE);
-            let scale = self.r.security(sub).quantity_scale(self.a.allows_fractional);
-            let qty = to_quantity(f(sell.amount) / self.r.price_f64(sub), scale, false);
+            let sub_security = self.r.security(sub);
+            let scale = sub_security.quantity_scale(self.a.allows_fractional);
+            let mut qty = to_quantity(f(sell.amount) / self.r.price_f64(sub), scale, false);
+            // Bonds: whole pieces of the minimum denomination (quantity steps at scale 0).
+            let increment = Decimal::from(sub_security.buy_increment_steps());
+            if increment > Decimal::ONE {
+                qty = (qty / increment).floor() * increment;
+            }
             let amount = qty * sub_price;
-            if amount < self.min_trade {
+            if amount < self.min_trade || qty.is_zero() {
                 // Keep the exposure or do nothing: a harvest without its replacement is not wanted.
                 for &k in &lots {
                     self.lots[k].take = 0.0;
@@ -1020,11 +1026,14 @@ impl<'a> Ctx<'a> {
             if buy <= 0.0 || sold_at_loss.contains(&self.r.wash_group(sec)) {
                 continue;
             }
-            let scale = self.r.security(sec).quantity_scale(self.a.allows_fractional);
+            let security = self.r.security(sec);
+            let scale = security.quantity_scale(self.a.allows_fractional);
             let step = 10f64.powi(-(scale as i32));
             let price_f = self.r.price_f64(sec);
-            // As `to_quantity`: shares rounded down at the scale, with the same float nudge.
-            let units = ((buy.min(free_f) / price_f + 1e-7) / step).floor();
+            // As `to_quantity`: shares rounded down at the scale, with the same float nudge;
+            // bonds in whole pieces of their minimum denomination.
+            let increment = security.buy_increment_steps() as f64;
+            let units = ((buy.min(free_f) / price_f + 1e-7) / step / increment).floor() * increment;
             let unit_f = step * price_f;
             if units < 1.0 || units * unit_f < self.min_trade_f - EPS {
                 continue;
@@ -1042,17 +1051,24 @@ impl<'a> Ctx<'a> {
             order.sort_unstable_by(|&x, &y| shortfall[y].total_cmp(&shortfall[x]).then(x.cmp(&y)));
             for s in order {
                 let Some(sec) = self.slots[s].vehicle else { continue };
-                let scale = self.r.security(sec).quantity_scale(self.a.allows_fractional);
+                let security = self.r.security(sec);
+                let scale = security.quantity_scale(self.a.allows_fractional);
                 let unit_f = 10f64.powi(-(scale as i32)) * self.r.price_f64(sec);
-                if shortfall[s] <= EPS || free_f < unit_f || sold_at_loss.contains(&self.r.wash_group(sec)) {
+                let increment = security.buy_increment_steps();
+                let piece_f = increment as f64 * unit_f;
+                if shortfall[s] <= EPS || free_f < piece_f || sold_at_loss.contains(&self.r.wash_group(sec)) {
+                    continue;
+                }
+                // One piece over the shortfall is allowed for a share, not for a $1,000 bond.
+                if increment > 1 && piece_f > shortfall[s] + unit_f {
                     continue;
                 }
                 let existing = planned.iter().position(|p| p.slot == s);
-                let units = existing.map(|i| planned[i].units).unwrap_or(0) + 1;
+                let units = existing.map(|i| planned[i].units).unwrap_or(0) + increment;
                 if units as f64 * unit_f < self.min_trade_f - EPS {
                     continue;
                 }
-                free_f -= unit_f;
+                free_f -= piece_f;
                 match existing {
                     Some(i) => planned[i].units = units,
                     None => planned.push(PlannedBuy { slot: s, sec, units, scale, unit_f }),

@@ -290,9 +290,14 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "SUIT.RISK_ABOVE_TOLERANCE",
-            |s| s.book.get("BBB").profile.risk_rating = 3,
-            |s| s.book.get("BBB").profile.risk_rating = 5,
-            "BBB has risk rating 5, above account CHK-1's risk tolerance of 3 (allowed excess 0)",
+            // A model holding rated 5 is suitable as part of the model; an off-model buy at 3 is within tolerance.
+            |s| {
+                s.book.get("BBB").profile.risk_rating = 5;
+                s.book.get("OFF").profile.risk_rating = 3;
+                s.trade = buy("OFF", "10", "10");
+            },
+            |s| s.book.get("OFF").profile.risk_rating = 5,
+            "OFF has risk rating 5, above account CHK-1's risk tolerance of 3 (allowed excess 0)",
         ),
         case(
             "SUIT.SPECULATIVE_FOR_PRESERVATION",

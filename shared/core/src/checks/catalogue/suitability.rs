@@ -787,10 +787,16 @@ pub(super) fn checks() -> Vec<CheckDef> {
             id: "SUIT.RISK_ABOVE_TOLERANCE",
             family: Family::ProductSuitability,
             severity: Severity::Warn,
-            why: "FINRA Rule 2111 and Reg BI care obligation: a security rated riskier than the client's stated risk tolerance needs a documented reason.",
+            why: "FINRA Rule 2111 and Reg BI care obligation: a security rated riskier than the client's stated risk tolerance needs a documented reason. Holdings of the account's model (and their substitutes) are suitable as a portfolio, reviewed when the model was assigned, so only buys outside the model are rated one by one.",
             params: RISK_TOLERANCE,
             scope: Scope::BUY.known(),
             run: |i, p| {
+                let sec = i.security?;
+                let in_model = i.context.target(sec).is_some()
+                    || i.context.targets.iter().any(|&(m, _)| i.reference.substitutes(m).contains(&sec));
+                if in_model {
+                    return None;
+                }
                 let s = bought(i)?;
                 let rating = s.profile.risk_rating;
                 let tolerance = i.account.profile.risk_tolerance;
