@@ -179,7 +179,8 @@ pub struct Account {
     /// Cash that must stay uninvested on top of the model's cash weight (fees, standing needs).
     #[serde(default)]
     pub cash_reserve: Decimal,
-    /// A pending withdrawal the raise-cash mode must fund.
+    /// A pending withdrawal: never invested in any mode, and raised by sales in
+    /// raise-cash mode (and in the others when cash falls short of it).
     #[serde(default)]
     pub withdrawal: Decimal,
     #[serde(default)]

@@ -124,7 +124,8 @@ pub struct Reference {
     /// Status of the venue each security routes to, and the venue's alternative.
     venue_status: Vec<VenueStatus>,
     venues: IdMap<String, Venue>,
-    insiders: Vec<Insider>,
+    /// Insider records by issuer.
+    insiders: IdMap<String, Vec<Insider>>,
     household_restrictions: IdMap<String, Vec<HouseholdRestriction>>,
     lists: ComplianceLists,
     check_parameters: Vec<ParamOverride>,
@@ -283,7 +284,13 @@ impl Reference {
             not_recommended,
             venue_status,
             venues,
-            insiders: lists.insiders.clone(),
+            insiders: {
+                let mut by_issuer: IdMap<String, Vec<Insider>> = IdMap::default();
+                for r in &lists.insiders {
+                    by_issuer.entry(r.issuer.clone()).or_default().push(r.clone());
+                }
+                by_issuer
+            },
             household_restrictions,
             lists,
             check_parameters: file.check_parameters,
@@ -351,8 +358,9 @@ impl Reference {
     pub fn venue(&self, id: &str) -> Option<&Venue> {
         self.venues.get(id)
     }
-    pub fn insiders(&self) -> &[Insider] {
-        &self.insiders
+    /// Insider records for one issuer.
+    pub fn insiders_of(&self, issuer: &str) -> &[Insider] {
+        self.insiders.get(issuer).map(Vec::as_slice).unwrap_or(&[])
     }
     pub fn household_restrictions(&self, household: &str) -> &[HouseholdRestriction] {
         self.household_restrictions.get(household).map(Vec::as_slice).unwrap_or(&[])

@@ -308,10 +308,15 @@ impl Security {
         self.wash_sale_group.as_deref().unwrap_or(&self.id)
     }
 
-    /// Smallest tradable quantity step for an account that does or does not allow fractions.
     /// Foreign issuer (domicile outside the US, or an ADR).
     pub fn foreign(&self) -> bool {
         self.profile.adr || !(self.profile.country.is_empty() || self.profile.country == "US")
+    }
+
+    /// A US government bond (sector `Government`, US domicile): Treasuries carry no issuer
+    /// credit risk, so issuer concentration limits do not apply to them.
+    pub fn us_government(&self) -> bool {
+        self.kind == SecurityKind::Bond && !self.foreign() && self.profile.sector.eq_ignore_ascii_case("government")
     }
 
     /// Any complex-product feature, or the summary flag.

@@ -243,3 +243,30 @@ fn rejected_firm_parameters_block_every_trade_instead_of_falling_back_to_default
     assert!(engine.rejected().is_none());
     assert!(engine.check_account(&reference, &s.account, std::slice::from_ref(&s.trade)).remove(0).is_empty());
 }
+
+/// Treasuries carry no issuer credit risk: a large Treasury position never trips the
+/// issuer limit, while the same position in a company's bond does.
+#[test]
+fn us_treasuries_are_exempt_from_the_single_issuer_limit() {
+    let outcome = |sector: &str| {
+        let mut s = scenario();
+        let b = s.book.add("T30", SecurityKind::Bond, "100");
+        b.profile.issuer = "US Treasury".into();
+        b.profile.sector = sector.into();
+        b.profile.country = "US".into();
+        b.profile.bond = Some(BondTerms {
+            rating: Rating::Aaa,
+            maturity: date("2030-05-15"),
+            call_date: None,
+            muni_state: None,
+            min_denomination: Decimal::ZERO,
+        });
+        hold(&mut s.account, "T30", &[("300", "100", "2022-05-02")]);
+        s.trade = buy("T30", "10", "100");
+        run(&s).into_iter().filter(|o| o.id == "CONC.SINGLE_ISSUER").map(|o| o.reason).collect::<Vec<_>>()
+    };
+    assert_eq!(outcome("Government"), Vec::<String>::new());
+    let corporate = outcome("Financials");
+    assert_eq!(corporate.len(), 1, "{corporate:?}");
+    assert!(corporate[0].starts_with("issuer US Treasury would be "), "{corporate:?}");
+}

@@ -155,6 +155,39 @@ fn raise_cash_rounds_up_to_cover_the_withdrawal() {
     assert!(res.cash_after >= dec("1000"));
 }
 
+/// A pending withdrawal is never invested (DOMAIN.md), in any mode: full and tolerance
+/// rebalances keep it in cash, selling to cover it when cash is short.
+#[test]
+fn a_pending_withdrawal_is_never_invested() {
+    let book = Book::new().etf("AAA", "100").etf("BBB", "50").model(
+        "TWO",
+        "0.02",
+        &[("AAA", "0.49"), ("BBB", "0.49")],
+        "0.02",
+        "0.25",
+    );
+    let r = book.reference();
+    for mode in [Mode::Full, Mode::Tolerance, Mode::BuyOnly] {
+        // $30,000 of cash, $5,000 of which is promised to the client.
+        let mut a = account("WD-1", AccountType::Taxable, "TWO", "30000");
+        a.withdrawal = dec("5000");
+        hold(&mut a, "AAA", &[("100", "90", "2020-01-02")]);
+        let res = rebalance(&r, &a, &opts(mode));
+        assert!(trade(&res, "BBB", Side::Buy).is_some(), "{mode:?}: the free cash is invested");
+        assert!(res.cash_after >= dec("5000"), "{mode:?}: cash after {} spends the withdrawal", res.cash_after);
+    }
+    // Cash short of the withdrawal: full and tolerance sell to cover it.
+    for mode in [Mode::Full, Mode::Tolerance] {
+        let mut a = account("WD-2", AccountType::Taxable, "TWO", "100");
+        a.withdrawal = dec("3000");
+        hold(&mut a, "AAA", &[("100", "90", "2020-01-02")]);
+        hold(&mut a, "BBB", &[("200", "45", "2020-01-02")]);
+        let res = rebalance(&r, &a, &opts(mode));
+        assert!(res.cash_after >= dec("3000"), "{mode:?}: cash after {} does not cover the withdrawal", res.cash_after);
+        assert!(res.trades.iter().all(|t| t.side == Side::Sell), "{mode:?}: {:?}", res.trades);
+    }
+}
+
 fn harvest_book() -> Book {
     Book::new().etf("AAA", "80").etf("SUB", "40").substitute("AAA", "SUB").model(
         "H",

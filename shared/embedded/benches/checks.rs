@@ -89,21 +89,15 @@ fn latency(b: &Batch, full: &CheckEngine, empty: &CheckEngine) {
     let mut hist_empty = hist_full.clone();
     let mut hist_timer = hist_full.clone();
     let mut hist_context = hist_full.clone();
+    let inputs = inputs(b, &contexts);
     for _ in 0..PASSES {
-        for ((account, trades), context) in b.accounts.iter().zip(&contexts) {
-            for trade in trades {
-                let input = CheckInput {
-                    trade,
-                    security: b.reference.security_index(&trade.security),
-                    account,
-                    context,
-                    reference: &b.reference,
-                };
+        for ((account, trades), per_account) in b.accounts.iter().zip(&inputs) {
+            for input in per_account {
                 let t0 = Instant::now();
                 let t1 = Instant::now();
-                black_box(full.check_trade(black_box(&input)));
+                black_box(full.check_trade(black_box(input)));
                 let t2 = Instant::now();
-                black_box(empty.check_trade(black_box(&input)));
+                black_box(empty.check_trade(black_box(input)));
                 let t3 = Instant::now();
                 hist_timer.saturating_record((t1 - t0).as_nanos() as u64);
                 hist_full.saturating_record((t2 - t1).as_nanos() as u64);
@@ -137,10 +131,67 @@ fn latency(b: &Batch, full: &CheckEngine, empty: &CheckEngine) {
         row("timer alone", &hist_timer),
         row("account context (per account)", &hist_context),
     );
+    let report = format!("{report}\n{}", costliest_checks(&inputs));
     eprintln!("\n{report}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion");
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join("checks-latency.md"), report);
+}
+
+/// Every trade's check input, per account, with its security looked up beforehand.
+fn inputs<'a>(b: &'a Batch, contexts: &'a [AccountContext]) -> Vec<Vec<CheckInput<'a>>> {
+    b.accounts
+        .iter()
+        .zip(contexts)
+        .map(|((account, trades), context)| {
+            trades
+                .iter()
+                .map(|trade| CheckInput {
+                    trade,
+                    security: b.reference.security_index(&trade.security),
+                    account,
+                    context,
+                    reference: &b.reference,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Each check alone over the batch (the trades it is in scope for), costliest first: where
+/// the catalogue's time goes. Total nanoseconds per pass over the 10,000 trades.
+fn costliest_checks(inputs: &[Vec<CheckInput<'_>>]) -> String {
+    const PASSES: u32 = 5;
+    let time = |engine: &CheckEngine| {
+        let t0 = Instant::now();
+        for _ in 0..PASSES {
+            for input in inputs.iter().flatten() {
+                black_box(engine.check_trade(black_box(input)));
+            }
+        }
+        t0.elapsed().as_nanos() / PASSES as u128
+    };
+    // The loop with no check at all, subtracted from each check's time.
+    let baseline = time(&CheckEngine::with_checks(Vec::new(), &[]).expect("no parameters"));
+    let mut costs: Vec<(&'static str, u128)> = ballast_core::checks::catalogue()
+        .into_iter()
+        .map(|check| {
+            let id = check.id;
+            let engine = CheckEngine::with_checks(vec![check], &[]).expect("defaults are valid");
+            (id, time(&engine).saturating_sub(baseline))
+        })
+        .collect();
+    costs.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let total: u128 = costs.iter().map(|c| c.1).sum();
+    let mut out = format!(
+        "each check alone, per pass over the batch (less the same loop with no check): {} µs in all\n\n\
+         | check | µs per 10,000 trades | share |\n|---|---:|---:|\n",
+        total / 1000
+    );
+    for (id, ns) in costs.iter().take(12) {
+        out += &format!("| {id} | {:.0} | {:.1}% |\n", *ns as f64 / 1000.0, 100.0 * *ns as f64 / total as f64);
+    }
+    out
 }
 
 criterion_group!(benches, checks);

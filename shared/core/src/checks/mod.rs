@@ -214,7 +214,8 @@ pub struct AccountContext {
     /// Value of each position after every trade of the batch, at reference prices, sorted
     /// by security (securities bought from nothing included, closed ones at zero).
     pub after: Vec<(SecIdx, f64)>,
-    /// Value after the batch per issuer, sector, asset class and country ([`Attr`] order).
+    /// Value after the batch per issuer, sector, asset class and country ([`Attr`] order),
+    /// each sorted by group id.
     pub exposure_after: [Vec<(u32, f64)>; 4],
     /// Total bought and sold by the batch, in dollars.
     pub bought: Decimal,
@@ -248,6 +249,18 @@ pub struct AccountContext {
 impl AccountContext {
     /// Builds the context from the account and all of its proposed trades.
     pub fn new(reference: &Reference, account: &Account, trades: &[ProposedTrade]) -> Self {
+        let securities: Vec<Option<SecIdx>> = trades.iter().map(|t| reference.security_index(&t.security)).collect();
+        Self::resolved(reference, account, trades, &securities)
+    }
+
+    /// [`AccountContext::new`] with each trade's security already looked up (in trade order).
+    pub fn resolved(
+        reference: &Reference,
+        account: &Account,
+        trades: &[ProposedTrade],
+        securities: &[Option<SecIdx>],
+    ) -> Self {
+        debug_assert_eq!(trades.len(), securities.len());
         let mut held: Vec<(SecIdx, Decimal)> = Vec::with_capacity(account.positions.len());
         let mut market_value = account.cash;
         let mut resolved = Vec::with_capacity(account.positions.len());
@@ -281,12 +294,13 @@ impl AccountContext {
         let model = reference.valid_model(&account.model);
         let targets = model.map(|m| m.targets.clone()).unwrap_or_default();
         let mut batch: Vec<(SecIdx, Side)> =
-            trades.iter().filter_map(|t| reference.security_index(&t.security).map(|i| (i, t.side))).collect();
+            trades.iter().zip(securities).filter_map(|(t, i)| i.map(|i| (i, t.side))).collect();
         batch.sort_unstable_by_key(|b| (b.0, b.1 == Side::Sell));
         let loss_sale_groups = trades
             .iter()
-            .filter(|t| t.side == Side::Sell && t.lots.iter().any(|l| l.gain < Decimal::ZERO))
-            .filter_map(|t| reference.security_index(&t.security).map(|i| reference.wash_group(i)))
+            .zip(securities)
+            .filter(|(t, _)| t.side == Side::Sell && t.lots.iter().any(|l| l.gain < Decimal::ZERO))
+            .filter_map(|(_, i)| i.map(|i| reference.wash_group(i)))
             .collect();
         let mut after: Vec<(SecIdx, f64)> =
             held.iter().map(|&(i, q)| (i, crate::num::to_f64(q) * reference.price_f64(i))).collect();
@@ -299,8 +313,11 @@ impl AccountContext {
                 }
             }
         }
-        for t in trades {
-            let Some(i) = reference.security_index(&t.security) else { continue };
+        // `after` starts as the held positions, sorted by security: a binary search finds a
+        // traded one; securities bought from nothing go after them (few) and are merged in.
+        let n_held = after.len();
+        for (t, &i) in trades.iter().zip(securities) {
+            let Some(i) = i else { continue };
             let v = crate::num::to_f64(t.quantity) * reference.price_f64(i);
             let signed = if t.side == Side::Buy {
                 bought += t.amount;
@@ -309,19 +326,27 @@ impl AccountContext {
                 sold += t.amount;
                 -v
             };
-            match after.iter_mut().find(|a| a.0 == i) {
-                Some(a) => a.1 += signed,
-                None => after.push((i, signed)),
+            if let Ok(k) = after[..n_held].binary_search_by_key(&i, |a| a.0) {
+                after[k].1 += signed;
+            } else {
+                match after[n_held..].iter_mut().find(|a| a.0 == i) {
+                    Some(a) => a.1 += signed,
+                    None => after.push((i, signed)),
+                }
             }
         }
-        after.sort_unstable_by_key(|a| a.0);
+        if after.len() > n_held {
+            after.sort_unstable_by_key(|a| a.0);
+        }
+        // Per attribute: (group, value) sorted by group, so a lookup is a binary search.
         let exposure_after = [Attr::Issuer, Attr::Sector, Attr::AssetClass, Attr::Country].map(|attr| {
-            let mut groups: Vec<(u32, f64)> = Vec::new();
-            for &(i, v) in &after {
-                let g = reference.attr(i, attr);
-                match groups.iter_mut().find(|x| x.0 == g) {
-                    Some(x) => x.1 += v,
-                    None => groups.push((g, v)),
+            let mut pairs: Vec<(u32, f64)> = after.iter().map(|&(i, v)| (reference.attr(i, attr), v)).collect();
+            pairs.sort_unstable_by_key(|p| p.0);
+            let mut groups: Vec<(u32, f64)> = Vec::with_capacity(pairs.len());
+            for (g, v) in pairs {
+                match groups.last_mut() {
+                    Some(last) if last.0 == g => last.1 += v,
+                    _ => groups.push((g, v)),
                 }
             }
             groups
@@ -399,7 +424,8 @@ impl AccountContext {
     /// Value after the batch of the group (issuer, sector, ...) a security belongs to.
     pub fn exposure_after(&self, reference: &Reference, security: SecIdx, attr: Attr) -> f64 {
         let g = reference.attr(security, attr);
-        self.exposure_after[attr as usize].iter().find(|x| x.0 == g).map(|x| x.1).unwrap_or(0.0)
+        let groups = &self.exposure_after[attr as usize];
+        groups.binary_search_by_key(&g, |x| x.0).map(|k| groups[k].1).unwrap_or(0.0)
     }
 
     pub fn target(&self, security: SecIdx) -> Option<f64> {
@@ -603,17 +629,13 @@ impl CheckEngine {
         account: &Account,
         trades: &[ProposedTrade],
     ) -> Vec<Vec<CheckOutcome>> {
-        let context = AccountContext::new(reference, account, trades);
+        let securities: Vec<Option<SecIdx>> = trades.iter().map(|t| reference.security_index(&t.security)).collect();
+        let context = AccountContext::resolved(reference, account, trades, &securities);
         trades
             .iter()
-            .map(|trade| {
-                let input = CheckInput {
-                    trade,
-                    security: reference.security_index(&trade.security),
-                    account,
-                    context: &context,
-                    reference,
-                };
+            .zip(&securities)
+            .map(|(trade, &security)| {
+                let input = CheckInput { trade, security, account, context: &context, reference };
                 self.check_trade(&input)
             })
             .collect()

@@ -266,7 +266,9 @@ impl<'a> Ctx<'a> {
 
         let cash_f = f(a.cash);
         let total = cash_f + slots.iter().map(|s| s.value).sum::<f64>();
-        let withdrawal = if o.mode == Mode::RaiseCash { f(o.withdrawal.unwrap_or(a.withdrawal)) } else { 0.0 };
+        // A pending withdrawal is never invested, whatever the mode; raise-cash mode may
+        // be given another amount to raise.
+        let withdrawal = f(if o.mode == Mode::RaiseCash { o.withdrawal.unwrap_or(a.withdrawal) } else { a.withdrawal });
         let reserve = f(a.cash_reserve);
         let investable = (total - reserve - withdrawal).max(0.0);
         for s in slots.iter_mut() {
@@ -804,7 +806,7 @@ impl<'a> Ctx<'a> {
         }
         self.sell_forced();
         // Cash is raised only when it must be: below the reserve and withdrawal, or out of band low.
-        let hard = (f(self.a.cash_reserve) - self.cash_f - self.sold_dollars()).max(0.0);
+        let hard = (f(self.a.cash_reserve) + f(self.a.withdrawal) - self.cash_f - self.sold_dollars()).max(0.0);
         let low_band = if self.cash_f < self.cash_target - self.cash_band { -self.free_cash() } else { 0.0 };
         let need = hard.max(low_band).max(0.0);
         let out_demand: f64 = (0..self.slots.len())

@@ -85,7 +85,10 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "ACCT.TRUSTED_CONTACT_MISSING",
-            |s| s.account.profile.birth_date = Some(date("1950-01-01")),
+            |s| {
+                s.account.profile.birth_date = Some(date("1950-01-01"));
+                s.trade = sell("BBB", "10", "50");
+            },
             |s| s.account.profile.trusted_contact = false,
             "the owner of account CHK-1 is 76 and has no trusted contact person on file",
         ),

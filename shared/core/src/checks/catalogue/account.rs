@@ -380,10 +380,10 @@ pub(super) fn checks() -> Vec<CheckDef> {
         CheckDef {
             id: "ACCT.TRUSTED_CONTACT_MISSING",
             family: Family::AccountEligibility,
-            severity: Severity::Warn,
-            why: "FINRA Rule 4512(a)(1)(F): firms must try to obtain a trusted contact, the person they call first when they suspect exploitation of an older client (Rule 2165).",
+            severity: Severity::Info,
+            why: "FINRA Rule 4512(a)(1)(F): firms must try to obtain a trusted contact, the person they call first when they suspect exploitation of an older client (Rule 2165). Raised on sales, where money can leave the account; an account-level gap, so it informs rather than warns on every trade.",
             params: TRUSTED_CONTACT,
-            scope: Scope::ANY,
+            scope: Scope::SELL,
             run: |i, p| {
                 if i.account.profile.trusted_contact {
                     return None;

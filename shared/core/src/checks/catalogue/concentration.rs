@@ -270,11 +270,14 @@ pub(super) fn checks() -> Vec<CheckDef> {
             id: "CONC.SINGLE_ISSUER",
             family: Family::Concentration,
             severity: Severity::Warn,
-            why: "A company's shares, bonds and options together above a set weight tie the client's equity and credit risk to one name (concentration is a FINRA Rule 2111 suitability factor).",
+            why: "A company's shares, bonds and options together above a set weight tie the client's equity and credit risk to one name (concentration is a FINRA Rule 2111 suitability factor). US government bonds (sector Government) carry no issuer credit risk and are exempt.",
             params: SINGLE_ISSUER,
             scope: Scope::BUY.kinds(&[SecurityKind::Equity, SecurityKind::Bond, SecurityKind::Option]),
             run: |i, p| {
                 let sec = i.security?;
+                if i.reference.security(sec).us_government() {
+                    return None;
+                }
                 let limit = to_f64(p[0]) * i.context.market_value_f;
                 // Screen: the whole issuer group (fund sponsors included) is under the limit.
                 if i.context.exposure_after(i.reference, sec, Attr::Issuer) <= limit {

@@ -51,19 +51,13 @@ fn opens(i: &CheckInput<'_>, sec: SecIdx) -> bool {
 /// The insider record that covers this account (directly or through its household) for
 /// the traded security's issuer.
 fn insider<'a>(i: &'a CheckInput<'_>) -> Option<&'a Insider> {
-    let all = i.reference.insiders();
-    if all.is_empty() {
-        return None;
-    }
     let issuer = issuer_of(i.reference, i.security?);
     if issuer.is_empty() {
         return None;
     }
     let (account, household) = (i.account.id.as_str(), i.account.household.as_str());
-    all.iter().find(|r| {
-        r.issuer == issuer
-            && (r.account.as_deref() == Some(account)
-                || (!household.is_empty() && r.household.as_deref() == Some(household)))
+    i.reference.insiders_of(issuer).iter().find(|r| {
+        r.account.as_deref() == Some(account) || (!household.is_empty() && r.household.as_deref() == Some(household))
     })
 }
 
