@@ -11,7 +11,7 @@ pub mod calendar;
 mod catalogue;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::account::{Account, AccountType};
 use crate::book::{Attr, Reference, SecIdx};
@@ -20,7 +20,7 @@ use crate::trade::{ProposedTrade, Side};
 
 pub use catalogue::catalogue;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The order must not be sent.

@@ -1,0 +1,18 @@
+//! The rebalance flow of the platform (ARCHITECTURE.md, flow 1) as services over ports:
+//! a request becomes a job of batches; each batch is rebalanced, checked and submitted;
+//! orders reach the market centers exactly once; execution reports move them to a final
+//! state; the read side answers status queries. No AWS types here: `ballast-aws` adapts
+//! the ports to DynamoDB, SQS and Step Functions, [`memory`] keeps them in process.
+
+pub mod faults;
+pub mod memory;
+pub mod model;
+pub mod orchestrator;
+pub mod ports;
+pub mod report;
+pub mod request;
+pub mod service;
+
+pub use model::*;
+pub use request::{ApiError, RebalanceRequest};
+pub use service::*;
