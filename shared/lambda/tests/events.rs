@@ -1,0 +1,130 @@
+//! The sample events in events/ through the shared handlers, over the in-memory adapters:
+//! what each function answers.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use ballast_core::Account;
+use ballast_flow::memory::MemoryPlatform;
+use ballast_flow::ports::{AccountStore, OrderStore};
+use ballast_lambda::{api, reports, steps::StepInput};
+use ballast_refcache::{MemorySource, ReferenceCache, Ttls};
+use lambda_http::{Body, Request, Response};
+
+fn event(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/../../events/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn request(path: &str) -> Request {
+    lambda_http::request::from_str(&event(path)).unwrap()
+}
+
+fn body(r: &Response<Body>) -> serde_json::Value {
+    match r.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        other => panic!("not a text body: {other:?}"),
+    }
+}
+
+async fn platform() -> MemoryPlatform<MemorySource> {
+    let file = ballast_synth::reference(42);
+    let universe = ballast_synth::Universe::new(&file).unwrap();
+    let accounts: Vec<Account> = (0..8).map(|i| ballast_synth::account(42, i, &universe)).collect();
+    let p = MemoryPlatform::new(ReferenceCache::new(MemorySource::new(file), Ttls::default()));
+    p.store.put_accounts(&accounts).await.unwrap();
+    p
+}
+
+async fn post(p: &MemoryPlatform<MemorySource>, path: &str) -> Response<Body> {
+    let s = &p.store;
+    api::post_rebalances(
+        &request(path),
+        s,
+        s,
+        &p.workflow,
+        s,
+        chrono::Utc::now(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_api_answers_each_sample_request() {
+    let p = platform().await;
+    let r = post(&p, "batching/post-rebalances.json").await;
+    assert_eq!(r.status(), 202, "{:?}", body(&r));
+    let accepted = body(&r);
+    let job = accepted["job_id"].as_str().unwrap().to_string();
+    assert_eq!(r.headers()["location"], format!("/rebalances/{job}").as_str());
+    assert_eq!(
+        (accepted["accounts"].as_u64(), accepted["batches"].as_u64(), accepted["created"].as_bool()),
+        (Some(6), Some(2), Some(true))
+    );
+    // The step events name the job their Idempotency-Key makes.
+    let step: StepInput = serde_json::from_str(&event("rebalance/batch-0.json")).unwrap();
+    assert_eq!(step.job_id, job);
+    // The same request again: the same job.
+    let again = post(&p, "batching/post-rebalances.json").await;
+    assert_eq!(
+        (again.status().as_u16(), body(&again)["job_id"].as_str(), body(&again)["created"].as_bool()),
+        (202, Some(job.as_str()), Some(false))
+    );
+
+    for (path, status, code) in [
+        ("batching/post-rebalances-malformed.json", 400, "MALFORMED_JSON"),
+        ("batching/post-rebalances-invalid-mode.json", 400, "INVALID_MODE"),
+        ("batching/post-rebalances-unknown-account.json", 422, "UNKNOWN_ACCOUNT"),
+    ] {
+        let r = post(&p, path).await;
+        assert_eq!((r.status().as_u16(), body(&r)["code"].as_str()), (status, Some(code)), "{path}");
+        assert!(!body(&r)["message"].as_str().unwrap().is_empty());
+    }
+
+    p.run(&job).await.unwrap();
+    let r = api::get_rebalance(&request("query/get-rebalance.json"), &p.store).await;
+    assert_eq!(r.status(), 200);
+    let view = body(&r);
+    assert_eq!(view["job_id"], job.as_str());
+    assert_eq!(view["status"], "submitted");
+    assert_eq!(view["batches"]["done"], 2);
+    let r = api::get_rebalance(&request("query/get-trades.json"), &p.store).await;
+    assert_eq!(r.status(), 200);
+    let page = body(&r);
+    assert_eq!(page["trades"].as_array().unwrap().len(), 5);
+    assert!(page["next"].is_string());
+    for (path, status, code) in [
+        ("query/get-trades-invalid-state.json", 400, "INVALID_STATE"),
+        ("query/get-rebalance-unknown.json", 404, "JOB_NOT_FOUND"),
+    ] {
+        let r = api::get_rebalance(&request(path), &p.store).await;
+        assert_eq!((r.status().as_u16(), body(&r)["code"].as_str()), (status, Some(code)), "{path}");
+    }
+    // The wrong method on either route.
+    let mut wrong = request("query/get-rebalance.json");
+    *wrong.method_mut() = lambda_http::http::Method::DELETE;
+    assert_eq!(api::get_rebalance(&wrong, &p.store).await.status(), 405);
+    assert_eq!(post(&p, "query/get-rebalance.json").await.status(), 405);
+}
+
+#[tokio::test]
+async fn a_poison_report_fails_alone_and_the_rest_of_the_batch_is_applied() {
+    let p = platform().await;
+    let r = post(&p, "batching/post-rebalances.json").await;
+    let job = body(&r)["job_id"].as_str().unwrap().to_string();
+    p.run(&job).await.unwrap();
+    let order = p.store.job_orders(&job).await.unwrap().remove(0);
+    let mut sample: serde_json::Value = serde_json::from_str(&event("execution-reports/reports.json")).unwrap();
+    // The sample's first message names an order this platform never sent, the second is
+    // not JSON: both fail. A third, for a real order, is applied.
+    let mut good = sample["Records"][0].clone();
+    good["messageId"] = "real-order".into();
+    good["body"] =
+        serde_json::json!({"order_id": order.id, "venue": order.venue, "seq": 1, "kind": "ack"}).to_string().into();
+    sample["Records"].as_array_mut().unwrap().push(good);
+    let event: SqsEvent = serde_json::from_value(sample).unwrap();
+    let s = &p.store;
+    let response = reports::handle(&event, s, s, s).await;
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, ["5f1c9a0e-0000-4000-8000-000000000001", "5f1c9a0e-0000-4000-8000-000000000002"]);
+    let after = p.store.order(&order.id).await.unwrap().unwrap();
+    assert_eq!(after.state, ballast_flow::OrderState::Acknowledged);
+}
