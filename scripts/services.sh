@@ -191,6 +191,8 @@ launch() {
     shift 2
     local log="$LOG_DIR/$name.log" pidf="$RUN_DIR/$name.pid"
     rm -f "$pidf"
+    # Logs are kept across restarts for debugging; keep one old generation past 20 MB.
+    if [ "$(stat -c %s "$log" 2>/dev/null || echo 0)" -gt 20000000 ]; then mv "$log" "$log.old"; fi
     printf '\n=== %s starting: %s\n' "$(date '+%F %T')" "$*" >>"$log"
     # shellcheck disable=SC2016 # $$ and $@ belong to the inner sh
     (cd "$dir" && exec setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" </dev/null >>"$log" 2>&1 9>&-) &
@@ -251,7 +253,7 @@ start_daemon() {
         say "$name: reusing the one already serving $HOST:$port (not started by this checkout)"
         return
     fi
-    port_busy "$port" && die "port $port is taken by something that is not $name; choose another port (see $0)"
+    port_busy "$port" && die "port $port is taken by something that is not $name; set ${name^^}_PORT to a free port"
     "$launcher"
     echo "$port" >"$RUN_DIR/$name.port"
     pid="$(cat "$RUN_DIR/$name.pid")"
@@ -321,6 +323,8 @@ start_postgres() {
     local d log="$LOG_DIR/postgres.log" port
     ensure_postgres_binaries
     d="$(pg_dir)"
+    [ -n "${PG_DATA:-}" ] || [ "$d" = "$LOCAL/pg" ] ||
+        say "note: user postgres cannot reach $LOCAL (or the path is too long): data in $d"
     if pg_running_here "$d"; then
         port="$(sed -n 4p "$d/postmaster.pid")"
         [ "$port" = "$PG_PORT" ] ||
@@ -335,8 +339,12 @@ start_postgres() {
         chmod 700 "$d"
         if is_root && [ "$(stat -c %U "$d")" != postgres ]; then chown -R postgres:postgres "$d"; fi
         if [ ! -s "$d/PG_VERSION" ]; then
-            # A folder without PG_VERSION is an initdb that did not finish: start over.
-            find "$d" -mindepth 1 -delete
+            # Our own folder without PG_VERSION is an initdb that did not finish: start
+            # over. A PG_DATA folder of the user's is never emptied.
+            if [ -n "$(ls -A "$d")" ]; then
+                [ -z "${PG_DATA:-}" ] || die "PG_DATA=$d is not empty and holds no database cluster"
+                find "$d" -mindepth 1 -delete
+            fi
             say "initdb $d (log: $log)"
             as_pg "$PG_BIN/initdb" -D "$d" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 \
                 </dev/null >>"$log" 2>&1 || die "initdb failed; see $log"
@@ -345,7 +353,7 @@ start_postgres() {
         # access to .local/log. fsync=off: throw-away test data, faster.
         printf '\n=== %s starting postgres on port %s\n' "$(date '+%F %T')" "$PG_PORT" >>"$log"
         if ! as_pg "$PG_BIN/pg_ctl" -D "$d" -w -t "$READY_TIMEOUT" \
-            -o "-p $PG_PORT -k $d -c listen_addresses=$HOST -c fsync=off" start </dev/null >>"$log" 2>&1 9>&-; then
+            -o "-p $PG_PORT -k '$d' -c listen_addresses=$HOST -c fsync=off" start </dev/null >>"$log" 2>&1 9>&-; then
             say "error: postgres did not start; last lines of $log:"
             tail -n 20 "$log" >&2 || true
             die "postgres did not start; full log: $log"
@@ -353,7 +361,8 @@ start_postgres() {
         wait_ready postgres pg_up "" "$log"
         say "postgres up on $HOST:$PG_PORT (data $d, log $log)"
     fi
-    local psql=("$PG_BIN/psql" -X -q -h "$HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -tA)
+    # -w: never prompt for a password (a reused server might want one).
+    local psql=("$PG_BIN/psql" -X -q -w -h "$HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -tA)
     if [ "$("${psql[@]}" -c "select 1 from pg_database where datname = '$PG_DB'")" != 1 ]; then
         "${psql[@]}" -c "create database $PG_DB" || die "could not create database $PG_DB"
         say "created database $PG_DB"
