@@ -222,10 +222,9 @@ wait_ready() {
     done
 }
 
-# Stop a process we started: TERM, then KILL if it lingers.
-stop_pid() {
+# Wait for a process we sent TERM to; KILL it if it lingers.
+wait_stopped() {
     local name=$1 pid=$2
-    kill "$pid" 2>/dev/null || true
     for _ in $(seq 100); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
@@ -408,16 +407,21 @@ cmd_start() {
 cmd_stop() {
     prepare_dirs
     take_lock
-    local name pattern pid
+    local name pattern pid stopping=()
+    # TERM to all first, then wait: each takes 1-2 s to exit, no need to add them up.
     for name in dynamodb moto; do
         [ "$name" = dynamodb ] && pattern=DynamoDBLocal.jar || pattern=moto_server
         if pid="$(our_pid "$name" "$pattern")"; then
-            stop_pid "$name" "$pid"
-            say "$name stopped"
+            kill "$pid" 2>/dev/null || true
+            stopping+=("$name:$pid")
         fi
-        rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.port"
     done
     stop_postgres
+    for name in ${stopping[@]+"${stopping[@]}"}; do
+        wait_stopped "${name%%:*}" "${name##*:}"
+        say "${name%%:*} stopped"
+    done
+    rm -f "$RUN_DIR"/dynamodb.{pid,port} "$RUN_DIR"/moto.{pid,port}
 }
 
 cmd_status() {
