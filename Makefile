@@ -1,7 +1,10 @@
 # Ballast: build, test and run the embedded default.
 #   make run ACCOUNTS=1000000 MODE=full    rebalance a generated book into out/
 #   make generate ACCOUNTS=1000            write a sample book (reference.json, accounts.jsonl) into book/
+#   make services / services-stop          local DynamoDB, SQS + Step Functions (moto), PostgreSQL
 
+# The project's venv first: cargo-lambda finds zig only through PATH.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export CARGO_BUILD_JOBS ?= 2
 
 ACCOUNTS ?= 100000
@@ -10,7 +13,7 @@ MODE ?= tolerance
 OUT ?= out
 BOOK ?= book
 
-.PHONY: build run generate test bench fmt lint checks-doc
+.PHONY: build run generate test bench fmt lint checks-doc services services-stop services-status services-check setup-lambda-build
 
 build:
 	cargo build --release -p ballast-embedded
@@ -22,8 +25,9 @@ run: build
 generate: build
 	target/release/ballast generate --accounts $(if $(filter command line environment,$(origin ACCOUNTS)),$(ACCOUNTS),1000) --seed $(SEED) --out $(BOOK)
 
-# Every test, then the main job on a small book, as a user would run it.
-test:
+# Every test, then the main job on a small book, as a user would run it. The local
+# services come first (already running: a fraction of a second), checked end to end.
+test: services services-check
 	cargo test --workspace
 	$(MAKE) --no-print-directory run ACCOUNTS=5000 OUT=target/smoke-run
 
@@ -39,3 +43,21 @@ fmt:
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Local stand-ins for AWS (scripts/services.sh; logs in .local/log/). Idempotent.
+services:
+	scripts/services.sh start
+
+services-stop:
+	scripts/services.sh stop
+
+services-status:
+	scripts/services.sh status
+
+# One round trip per service with curl and psql (~2 s).
+services-check: services
+	scripts/services-smoke.sh
+
+# Only for `cargo lambda build --arm64`: the aarch64 Rust target and the venv.
+setup-lambda-build:
+	scripts/setup-lambda-build.sh
