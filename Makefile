@@ -1,5 +1,5 @@
 # Ballast: build, test and run the embedded default.
-#   make run ACCOUNTS=1000000 MODE=full    rebalance a generated book into out/
+#   make run ACCOUNTS=1000000 MODE=full    the platform flow on 5,000 accounts, then a generated book into out/
 #   make generate ACCOUNTS=1000            write a sample book (reference.json, accounts.jsonl) into book/
 #   make services / services-stop          local DynamoDB, SQS + Step Functions (moto), PostgreSQL
 
@@ -8,6 +8,8 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export CARGO_BUILD_JOBS ?= 2
 
 ACCOUNTS ?= 100000
+# Accounts in the platform-flow part of `make run` (API, batches, orders, market centers).
+FLOW_ACCOUNTS ?= 5000
 SEED ?= 42
 MODE ?= tolerance
 OUT ?= out
@@ -18,7 +20,12 @@ BOOK ?= book
 build:
 	cargo build --release -p ballast-embedded
 
+# The platform's flow on FLOW_ACCOUNTS accounts (API request -> batches -> rebalance ->
+# check -> submit -> market centers -> execution reports -> read side), then the whole
+# book of ACCOUNTS accounts through the engine and the checks into OUT.
 run: build
+	target/release/ballast flow --accounts $(FLOW_ACCOUNTS) --seed $(SEED) --mode $(MODE)
+	@echo
 	target/release/ballast run --accounts $(ACCOUNTS) --seed $(SEED) --mode $(MODE) --out $(OUT)
 
 # A sample book is small unless ACCOUNTS is given: 100,000 accounts are ~1 GB of JSON.

@@ -393,3 +393,29 @@ fn rejected_firm_parameters_block_every_trade_with_a_reason() {
     let exceptions = read(&out.join("exceptions.jsonl"));
     assert!(exceptions.contains("check parameters rejected"), "{exceptions}");
 }
+
+/// `ballast flow` (the platform flow in process): the client's retry finds the same job,
+/// every passing trade becomes exactly one order, every order ends filled or rejected,
+/// and the read side's counts add up to the orders.
+#[test]
+fn the_platform_flow_sends_each_order_once_and_completes_the_job() {
+    use ballast_flow::{JobStatus, TradeState};
+    let config = ballast_embedded::FlowConfig {
+        accounts: 400,
+        seed: 9,
+        options: ballast_core::RebalanceOptions::new(ballast_core::Mode::Full),
+        batch_size: 37,
+    };
+    let report = ballast_embedded::run_flow(&config).unwrap();
+    assert!(report.replay_same_job);
+    assert_eq!(report.view.status, JobStatus::Completed);
+    assert_eq!((report.view.batches.total, report.view.batches.done), (11, 11));
+    assert!(report.orders > 1_000, "{} orders", report.orders);
+    assert_eq!(report.distinct_keys, report.orders);
+    assert_eq!(report.queue_sends, report.orders as u64);
+    let count = |s: TradeState| report.view.trades.get(&s).copied().unwrap_or(0);
+    assert_eq!(count(TradeState::Filled) + count(TradeState::Rejected), report.orders as u64);
+    assert!(count(TradeState::Blocked) > 0);
+    let text = report.to_string();
+    assert!(text.contains("the same job") && text.contains("completed"), "{text}");
+}

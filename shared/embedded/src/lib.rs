@@ -5,11 +5,13 @@
 //! with files instead of queues and tables.
 
 mod format;
+mod platform;
 mod progress;
 mod run;
 mod summary;
 
 pub use format::{ExceptionLine, CSV_HEADER};
+pub use platform::{run_flow, FlowConfig, FlowError, FlowReport};
 pub use progress::{NoProgress, Progress, ProgressBarReporter, ProgressUnit};
 pub use run::{run, BookSource, RunConfig, RunError, DEFAULT_CHUNK_SIZE};
 pub use summary::{

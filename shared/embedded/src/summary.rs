@@ -427,7 +427,7 @@ pub fn peak_memory_mib() -> Option<f64> {
 }
 
 /// 1234567 -> "1,234,567".
-fn grouped(n: u64) -> String {
+pub(crate) fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     // Digits before the first separator, then groups of three.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use ballast_core::{BandTarget, Decimal, Mode, RebalanceOptions};
-use ballast_embedded::{run, BookSource, ProgressBarReporter, RunConfig};
+use ballast_embedded::{run, run_flow, BookSource, FlowConfig, ProgressBarReporter, RunConfig};
 use clap::{Args, Parser, Subcommand};
 
 // The engine allocates many small, short-lived vectors per account; mimalloc's
@@ -27,8 +27,27 @@ enum Command {
     Run(RunArgs),
     /// Write a generated book (reference.json and accounts.jsonl) to show the file format.
     Generate(GenerateArgs),
+    /// Run the platform's rebalance flow in process: API request, batches, rebalance,
+    /// check, submit, simulated market centers, execution reports, read side.
+    Flow(FlowArgs),
     /// Print the pre-trade check catalogue as Markdown (docs/CHECKS.md).
     ChecksDoc,
+}
+
+#[derive(Args)]
+struct FlowArgs {
+    /// Number of accounts in the request.
+    #[arg(long, default_value_t = 5_000)]
+    accounts: u64,
+    /// Seed of the generated book.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// full, tolerance, buy-only, raise-cash or tax-loss-harvest.
+    #[arg(long, default_value = "tolerance", value_parser = Mode::from_str)]
+    mode: Mode,
+    /// Accounts per batch (1 to 500).
+    #[arg(long, default_value_t = 50)]
+    batch_size: u32,
 }
 
 #[derive(Args)]
@@ -92,6 +111,24 @@ fn parse_amount(s: &str) -> Result<Decimal, String> {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run_command(args),
+        Command::Flow(args) => {
+            let config = FlowConfig {
+                accounts: args.accounts,
+                seed: args.seed,
+                options: RebalanceOptions::new(args.mode),
+                batch_size: args.batch_size,
+            };
+            match run_flow(&config) {
+                Ok(report) => {
+                    println!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("ballast: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::ChecksDoc => {
             print!("{}", ballast_core::checks::catalogue_markdown());
             ExitCode::SUCCESS
