@@ -524,6 +524,15 @@ pub async fn finalize_job(jobs: &impl JobStore, views: &impl ReadModel, job_id: 
     if job.status.is_final() {
         return Ok(job.status);
     }
+    // The workflow has ended: a batch it left unfinished (its failure could not even be
+    // recorded) is failed now, so the job reaches a final state.
+    for b in jobs.batches(job_id).await? {
+        if !matches!(b.status, BatchStatus::Submitted | BatchStatus::Failed) {
+            let why = format!("the workflow ended while the batch was {}", b.status.as_str());
+            jobs.move_batch(job_id, b.seq, b.status, BatchStatus::Failed, Some(&why)).await?;
+            views.set_batch_status(job_id, b.seq, b.accounts.len() as u32, BatchStatus::Failed, Some(&why)).await?;
+        }
+    }
     let status = settle(jobs, views, &job).await?;
     tracing::info!(job = job_id, status = status.as_str(), "job finalized");
     Ok(status)

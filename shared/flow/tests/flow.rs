@@ -278,3 +278,19 @@ async fn redelivered_and_reordered_reports_change_nothing_twice() {
     assert!(matches!(e, ReportFailure::Rejected(_)));
     assert!(e.to_string().contains("ord-unknown"), "{e}");
 }
+
+#[tokio::test]
+async fn a_batch_the_workflow_left_unfinished_is_failed_and_the_job_still_ends() {
+    let (p, accounts, date) = platform(20).await;
+    let a = p.accept(&body(&accounts, r#","batch_size":10"#), None, now(), date).await.unwrap();
+    let s = &p.store;
+    // Batch 0 runs; batch 1 never does (its branch died without reaching the Catch).
+    ballast_flow::orchestrator::run_batch(s, s, s, &p.queues, s, &p.reference, &a.job.id, 0).await.unwrap();
+    let status = ballast_flow::finalize_job(s, s, &a.job.id).await.unwrap();
+    let view = job_status(s, &a.job.id).await.unwrap();
+    assert_eq!((view.batches.done, view.batches.failed), (1, 1));
+    assert!(view.failures[0].error.contains("workflow ended"), "{:?}", view.failures);
+    assert_eq!(status, JobStatus::Submitted);
+    p.execute_queued().await.unwrap();
+    assert_eq!(job_status(s, &a.job.id).await.unwrap().status, JobStatus::CompletedWithFailures);
+}
