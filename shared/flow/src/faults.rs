@@ -32,12 +32,19 @@ pub struct Faulty<P> {
     writes: AtomicU64,
     fail_at: AtomicU64,
     after: std::sync::atomic::AtomicBool,
+    log: std::sync::Mutex<Vec<&'static str>>,
 }
 
 impl<P> Faulty<P> {
     /// No failure until [`Faulty::fail_write`] is called.
     pub fn new(inner: P) -> Self {
-        Faulty { inner, writes: AtomicU64::new(0), fail_at: AtomicU64::new(0), after: Default::default() }
+        Faulty {
+            inner,
+            writes: AtomicU64::new(0),
+            fail_at: AtomicU64::new(0),
+            after: Default::default(),
+            log: Default::default(),
+        }
     }
 
     /// Makes write number `n` (counted from now) fail.
@@ -51,8 +58,27 @@ impl<P> Faulty<P> {
         self.writes.load(Ordering::SeqCst)
     }
 
+    /// The kind of every write seen so far, in order (write n is `log()[n - 1]`).
+    pub fn log(&self) -> Vec<&'static str> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Write numbers (1-based) of the first and the last write of each kind seen so far:
+    /// a small set of crash points that still covers every kind of write.
+    pub fn first_and_last_of_each_kind(&self) -> Vec<u64> {
+        let log = self.log();
+        let mut points = std::collections::BTreeSet::new();
+        for (i, kind) in log.iter().enumerate() {
+            if log.iter().position(|k| k == kind) == Some(i) || log.iter().rposition(|k| k == kind) == Some(i) {
+                points.insert(i as u64 + 1);
+            }
+        }
+        points.into_iter().collect()
+    }
+
     /// Counts a write; the error, if this is the one to fail, and whether it strikes after.
     fn gate(&self, what: &'static str) -> Option<(PortError, bool)> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).push(what);
         let n = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
         (n == self.fail_at.load(Ordering::SeqCst)).then(|| {
             (PortError::new(what, format!("injected failure at write {n}")), self.after.load(Ordering::SeqCst))
@@ -182,13 +208,13 @@ impl<P: ReadModel> ReadModel for Faulty<P> {
     async fn job_view(&self, job_id: &str) -> PortResult<Option<JobView>> {
         self.inner.job_view(job_id).await
     }
-    async fn trades(
+    async fn trade_views(
         &self,
         job_id: &str,
         filter: &TradeFilter,
         cursor: Option<&str>,
         limit: usize,
     ) -> PortResult<TradePage> {
-        self.inner.trades(job_id, filter, cursor, limit).await
+        self.inner.trade_views(job_id, filter, cursor, limit).await
     }
 }

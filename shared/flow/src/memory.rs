@@ -282,7 +282,7 @@ impl ReadModel for MemoryStore {
         Ok(Some(JobView::assemble(job, &summaries)))
     }
 
-    async fn trades(
+    async fn trade_views(
         &self,
         job_id: &str,
         filter: &TradeFilter,

@@ -161,7 +161,7 @@ pub trait ReadModel: Send + Sync {
     /// The job with its batches and trades per state; `None` for an unknown job.
     fn job_view(&self, job_id: &str) -> impl Future<Output = PortResult<Option<JobView>>> + Send;
     /// A page of the job's trades in key order (account, security, side).
-    fn trades(
+    fn trade_views(
         &self,
         job_id: &str,
         filter: &TradeFilter,

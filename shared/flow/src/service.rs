@@ -628,5 +628,5 @@ pub async fn job_trades(
         return Err(not_found(job_id));
     }
     let filter = TradeFilter { account: account.map(str::to_string), state };
-    views.trades(job_id, &filter, cursor, limit).await.map_err(port)
+    views.trade_views(job_id, &filter, cursor, limit).await.map_err(port)
 }

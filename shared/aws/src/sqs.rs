@@ -1,0 +1,81 @@
+//! The market centers' order queues on SQS FIFO: one queue per market center, message
+//! group = account (an account's orders stay in order), deduplication id = order id (a
+//! resend within SQS's five-minute window is dropped).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::Client;
+use ballast_flow::model::OrderMessage;
+use ballast_flow::ports::{OrderGateway, PortError, PortResult};
+
+use crate::port_error;
+
+#[derive(Clone, Debug)]
+pub struct SqsGateway {
+    client: Client,
+    queues: BTreeMap<String, String>,
+    default: Option<String>,
+}
+
+impl SqsGateway {
+    /// `queues`: market center → queue URL; `default`: the queue for any other.
+    pub fn new(client: Client, queues: BTreeMap<String, String>, default: Option<String>) -> Self {
+        SqsGateway { client, queues, default }
+    }
+
+    fn queue(&self, venue: &str) -> PortResult<&str> {
+        self.queues.get(venue).or(self.default.as_ref()).map(String::as_str).ok_or_else(|| {
+            PortError::new("order queue", format!("no queue for market center {venue} and no default queue"))
+        })
+    }
+}
+
+impl OrderGateway for SqsGateway {
+    async fn send(&self, orders: &[OrderMessage]) -> PortResult<()> {
+        let mut by_queue: BTreeMap<&str, Vec<&OrderMessage>> = BTreeMap::new();
+        for o in orders {
+            by_queue.entry(self.queue(&o.venue)?).or_default().push(o);
+        }
+        for (url, orders) in by_queue {
+            for chunk in orders.chunks(10) {
+                let entries = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| {
+                        SendMessageBatchRequestEntry::builder()
+                            .id(i.to_string())
+                            .message_body(serde_json::to_string(o).expect("an order message serializes"))
+                            .message_group_id(o.account.clone())
+                            .message_deduplication_id(o.order_id.clone())
+                            .build()
+                            .map_err(|e| PortError::new("order queue", e))
+                    })
+                    .collect::<PortResult<Vec<_>>>()?;
+                let out = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .map_err(|e| port_error("order queue", e))?;
+                // Any entry refused: the step fails and is retried; deduplication keeps
+                // the ones that went from going twice.
+                if let Some(f) = out.failed.first() {
+                    return Err(PortError::new(
+                        "order queue",
+                        format!(
+                            "{} of {} orders refused by {url}: {} {}",
+                            out.failed.len(),
+                            chunk.len(),
+                            f.code,
+                            f.message.clone().unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
