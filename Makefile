@@ -15,27 +15,57 @@ MODE ?= tolerance
 OUT ?= out
 BOOK ?= book
 
-.PHONY: build run generate test bench fmt lint checks-doc services services-stop services-status services-check setup-lambda-build
+.PHONY: build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
 
-build:
+# The Lambda functions (functions/*) and a sample event for `make invoke`.
+FUNCTIONS := batching query rebalance check submit finalize execution-reports
+FN ?= batching
+EVENT ?= events/batching/post-rebalances.json
+
+cli:
 	cargo build --release -p ballast-embedded
+
+# Release builds of every function for Lambda (arm64, provided.al2023), small and
+# stripped: target/lambda/<function>/bootstrap.
+build: setup-lambda-build
+	CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+	CARGO_PROFILE_RELEASE_STRIP=true CARGO_PROFILE_RELEASE_DEBUG=0 \
+	  cargo lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
+	@ls -l target/lambda/*/bootstrap
+
+# Tables, queues, state machine and a small generated book on the local services, and
+# the functions' environment in .local/lambda.env.
+local-platform: services
+	cargo run --quiet -p ballast-tests --bin ballast-local -- setup --accounts 20 --env-file .local/lambda.env
+
+# Every function on http://127.0.0.1:9000, against the local services.
+watch: local-platform
+	cargo lambda watch --env-file .local/lambda.env
+
+# One event to one function while `make watch` runs:
+#   make invoke FN=query EVENT=events/query/get-rebalance.json
+invoke:
+	cargo lambda invoke $(FN) --data-file $(EVENT)
 
 # The platform's flow on FLOW_ACCOUNTS accounts (API request -> batches -> rebalance ->
 # check -> submit -> market centers -> execution reports -> read side), then the whole
 # book of ACCOUNTS accounts through the engine and the checks into OUT.
-run: build
+run: cli
 	target/release/ballast flow --accounts $(FLOW_ACCOUNTS) --seed $(SEED) --mode $(MODE)
 	@echo
 	target/release/ballast run --accounts $(ACCOUNTS) --seed $(SEED) --mode $(MODE) --out $(OUT)
 
 # A sample book is small unless ACCOUNTS is given: 100,000 accounts are ~1 GB of JSON.
-generate: build
+generate: cli
 	target/release/ballast generate --accounts $(if $(filter command line environment,$(origin ACCOUNTS)),$(ACCOUNTS),1000) --seed $(SEED) --out $(BOOK)
 
-# Every test, then the main job on a small book, as a user would run it. The local
+# Every test (the integration tests use the local services), the functions under
+# `cargo lambda watch` with every sample event, then the main job on a small book. The local
 # services come first (already running: a fraction of a second), checked end to end.
 test: services services-check
 	cargo test --workspace
+	cargo build $(addprefix -p ,$(FUNCTIONS))
+	scripts/lambda-smoke.sh
 	$(MAKE) --no-print-directory run ACCOUNTS=5000 OUT=target/smoke-run
 
 bench:

@@ -76,10 +76,17 @@ impl Clients {
                 aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "ballast-local"),
             ))
             .build();
-        let mut config = config.clone();
-        config.dynamodb_endpoint.get_or_insert_with(|| "http://127.0.0.1:8000".into());
-        config.aws_endpoint.get_or_insert_with(|| "http://127.0.0.1:5005".into());
+        let (dynamodb, aws) = Self::local_endpoints(config);
+        let config = Config { dynamodb_endpoint: Some(dynamodb), aws_endpoint: Some(aws), ..config.clone() };
         Self::with(&sdk, &config)
+    }
+
+    /// The DynamoDB and SQS/Step Functions endpoints [`Clients::local`] uses.
+    pub fn local_endpoints(config: &Config) -> (String, String) {
+        (
+            config.dynamodb_endpoint.clone().unwrap_or_else(|| "http://127.0.0.1:8000".into()),
+            config.aws_endpoint.clone().unwrap_or_else(|| "http://127.0.0.1:5005".into()),
+        )
     }
 
     fn with(sdk: &SdkConfig, config: &Config) -> Clients {

@@ -18,6 +18,9 @@ pub use setup::{create_queues, create_state_machine, create_tables, Queues};
 pub use sfn::SfnWorkflow;
 pub use sqs::SqsGateway;
 
+// The SDK crates, for callers that need their types (tests, local tools).
+pub use {aws_sdk_dynamodb, aws_sdk_sfn, aws_sdk_sqs};
+
 use ballast_flow::ports::PortError;
 
 /// An SDK error as a port error, keeping the service's own message.
@@ -31,4 +34,37 @@ where
         other => format!("{other}: {:?}", std::error::Error::source(other)),
     };
     PortError::new(what, detail)
+}
+
+/// Everything a function needs, built once per Lambda container from its environment and
+/// reused by every invocation it serves.
+pub struct Platform {
+    pub config: Config,
+    pub clients: Clients,
+    pub store: DynamoStore,
+    pub gateway: SqsGateway,
+    pub workflow: SfnWorkflow,
+    pub reference: ballast_refcache::ReferenceCache<DynamoReferenceSource>,
+}
+
+impl Platform {
+    /// From the Lambda's environment (`Config::from_env`) and the standard AWS
+    /// credentials chain; reference data cached with the default time to live per part.
+    pub async fn from_env() -> Result<Platform, ConfigError> {
+        let config = Config::from_env()?;
+        let clients = Clients::from_env(&config).await;
+        Ok(Self::new(config, clients))
+    }
+
+    pub fn new(config: Config, clients: Clients) -> Platform {
+        let store = DynamoStore::new(clients.dynamodb.clone(), &config.table, &config.views_table);
+        let gateway =
+            SqsGateway::new(clients.sqs.clone(), config.order_queues.clone(), config.default_order_queue.clone());
+        let workflow = SfnWorkflow::new(clients.sfn.clone(), &config.state_machine_arn);
+        let reference = ballast_refcache::ReferenceCache::new(
+            DynamoReferenceSource::new(clients.dynamodb.clone(), &config.table),
+            ballast_refcache::Ttls::default(),
+        );
+        Platform { config, clients, store, gateway, workflow, reference }
+    }
 }

@@ -98,7 +98,9 @@ pub async fn accept_rebalance(
                     format!("the Idempotency-Key header must be 1 to {MAX_KEY_LEN} printable characters"),
                 ));
             }
-            let job_id = format!("job-{}", digest(&["idempotency", k], 24));
+            // The key and the body make the id: a key reused for another request after
+            // its claim expired can never name (and overwrite) the old job.
+            let job_id = format!("job-{}", digest(&["idempotency", k, &hash], 24));
             match jobs.claim_key(k, &hash, &job_id, now).await.map_err(port)? {
                 KeyClaim::Claimed => {}
                 KeyClaim::Existing { request_hash, .. } if request_hash != hash => {

@@ -10,6 +10,9 @@ use serde::Deserialize;
 /// (`{"job_id", "batch", "error": {"Error", "Cause"}}`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct StepInput {
+    /// For the finalize function: `finalize` (the default) or `fail_batch` (the Catch).
+    #[serde(default)]
+    pub action: Option<String>,
     pub job_id: String,
     #[serde(default)]
     pub batch: Option<u32>,

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Smoke test of the functions as Lambda runs them: starts `cargo lambda watch` against the
+# local services (tables, queues, state machine and a small book from ballast-local), then
+# invokes every event in events/ in the order a job goes through them and checks each
+# answer. Exits non-zero, naming the event, on the first unexpected answer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+port="${LAMBDA_PORT:-9100}"
+env_file=.local/lambda.env
+log=.local/log/lambda-watch.log
+mkdir -p .local/log
+
+# Tables, queues and state machine of their own, so every run starts from nothing.
+export BALLAST_TABLE="smoke-$(date +%s)-$$" BALLAST_VIEWS_TABLE="smoke-$(date +%s)-$$-views"
+cargo run --quiet -p ballast-tests --bin ballast-local -- setup --accounts 20 --prefix "$BALLAST_TABLE" --env-file "$env_file"
+cargo lambda watch --invoke-port "$port" --env-file "$env_file" >"$log" 2>&1 &
+watch_pid=$!
+trap 'kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then break; fi
+  sleep 1
+done
+
+# event file | function | a fragment the answer must contain
+checks=(
+  'batching/post-rebalances.json|batching|"statusCode":202'
+  'batching/post-rebalances.json|batching|created\":false'
+  'batching/post-rebalances-malformed.json|batching|MALFORMED_JSON'
+  'batching/post-rebalances-invalid-mode.json|batching|INVALID_MODE'
+  'batching/post-rebalances-unknown-account.json|batching|UNKNOWN_ACCOUNT'
+  'rebalance/batch-0.json|rebalance|"batch":0'
+  'check/batch-0.json|check|"batch":0'
+  'submit/batch-0.json|submit|"orders_sent"'
+  'finalize/fail-batch.json|finalize|"status":"failed"'
+  'finalize/finalize.json|finalize|"status":"submitted"'
+  'query/get-rebalance.json|query|"statusCode":200'
+  'query/get-trades.json|query|trades\":['
+  'query/get-trades-invalid-state.json|query|INVALID_STATE'
+  'query/get-rebalance-unknown.json|query|JOB_NOT_FOUND'
+  'execution-reports/reports.json|execution-reports|batchItemFailures'
+)
+for c in "${checks[@]}"; do
+  IFS='|' read -r event fn expect <<<"$c"
+  answer=$(cargo lambda invoke "$fn" --invoke-port "$port" --data-file "events/$event" 2>&1) || true
+  if ! grep -qF -- "$expect" <<<"$answer"; then
+    echo "lambda-smoke: events/$event -> $fn: expected $expect in: $answer" >&2
+    echo "lambda-smoke: watch log: $log" >&2
+    exit 1
+  fi
+  echo "lambda-smoke: ok  $fn  events/$event"
+done
+# Every event file is played above.
+played=$(printf '%s\n' "${checks[@]}" | cut -d'|' -f1 | sort -u | wc -l)
+present=$(find events -name '*.json' | wc -l)
+if [ "$played" -ne "$present" ]; then
+  echo "lambda-smoke: $present event files but $played are played; add the new ones to $0" >&2
+  exit 1
+fi

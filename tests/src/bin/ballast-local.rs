@@ -1,0 +1,91 @@
+//! `ballast-local setup`: creates the tables, queues and state machine on the local
+//! services (`make services`), loads a generated book (accounts and reference data), and
+//! writes the functions' environment to an env file for `cargo lambda watch`
+//! (`make watch` runs it first).
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use ballast_aws::{
+    create_queues, create_state_machine, create_tables, Clients, Config, DynamoReferenceSource, DynamoStore,
+};
+use ballast_flow::ports::AccountStore;
+
+const VENUES: [&str; 7] = ["XNYS", "XNAS", "ARCX", "BATS", "FUNDSERV", "TRACE", "OTC"];
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str, default: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    };
+    if args.get(1).map(String::as_str) != Some("setup") {
+        eprintln!("usage: ballast-local setup [--accounts N] [--prefix NAME] [--env-file PATH]");
+        return ExitCode::from(2);
+    }
+    let accounts: u64 = value("--accounts", "20").parse().unwrap_or(20);
+    let env_file = value("--env-file", ".local/lambda.env");
+    let prefix = value("--prefix", "ballast");
+    match setup(accounts, &prefix, &env_file).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ballast-local: {e}; are the local services up (make services)?");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn setup(accounts: u64, prefix: &str, env_file: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let clients = Clients::local(&config);
+    create_tables(&clients, &config.table, &config.views_table).await?;
+    let queues = create_queues(&clients, prefix, &VENUES, 3).await?;
+    let functions: BTreeMap<String, String> =
+        [("Rebalance", "rebalance"), ("Check", "check"), ("Submit", "submit"), ("Finalize", "finalize")]
+            .iter()
+            .map(|(p, f)| (format!("{p}FunctionArn"), format!("arn:aws:lambda:us-east-1:123456789012:function:{f}")))
+            .collect();
+    let machine = create_state_machine(
+        &clients,
+        &format!("{prefix}-rebalance"),
+        "arn:aws:iam::123456789012:role/ballast-sfn",
+        &functions,
+        true,
+    )
+    .await?;
+    let file = ballast_synth::reference(42);
+    let universe = ballast_synth::Universe::new(&file)?;
+    let book: Vec<_> = (0..accounts).map(|i| ballast_synth::account(42, i, &universe)).collect();
+    DynamoStore::new(clients.dynamodb.clone(), &config.table, &config.views_table).put_accounts(&book).await?;
+    DynamoReferenceSource::new(clients.dynamodb.clone(), &config.table).put_reference(&file).await?;
+    let endpoints = Clients::local_endpoints(&config);
+    let env = [
+        ("BALLAST_TABLE", config.table.clone()),
+        ("BALLAST_VIEWS_TABLE", config.views_table.clone()),
+        ("BALLAST_ORDER_QUEUES", serde_json::to_string(&queues.orders)?),
+        ("BALLAST_STATE_MACHINE_ARN", machine),
+        ("BALLAST_DYNAMODB_ENDPOINT", endpoints.0),
+        ("BALLAST_AWS_ENDPOINT", endpoints.1),
+        ("BALLAST_TRADE_DATE", file.trade_date.to_string()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ];
+    // Dotenv lines; single quotes keep the JSON value whole.
+    let text: String = env.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect();
+    if let Some(dir) = std::path::Path::new(env_file).parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(env_file, text)?;
+    println!(
+        "local platform ready: tables {} and {}, {} order queues, state machine {prefix}-rebalance, {accounts} accounts; environment in {env_file}",
+        config.table,
+        config.views_table,
+        queues.orders.len()
+    );
+    Ok(())
+}
