@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use ballast_aws::{
-    create_queues, create_state_machine, create_tables, Clients, Config, DynamoReferenceSource, DynamoStore,
-    SfnWorkflow, SqsGateway,
+    create_local_deployment, Clients, Config, DynamoReferenceSource, DynamoStore, SfnWorkflow, SqsGateway,
 };
 use ballast_core::Account;
 use ballast_flow::model::{OrderMessage, TradeState};
@@ -128,17 +127,10 @@ async fn a_thousand_account_job_runs_end_to_end_on_the_local_services() {
     let clients = Clients::local(&Config::from_env().unwrap());
     let name = unique("e2e");
     let (table, views) = (format!("{name}-ballast"), format!("{name}-views"));
-    if let Err(e) = create_tables(&clients, &table, &views).await {
-        panic!("the local services are not reachable ({e}); start them with `make services`");
-    }
-    let queues = create_queues(&clients, &name, &VENUES, 2).await.unwrap();
-    let functions: BTreeMap<String, String> = ["Rebalance", "Check", "Submit", "Finalize"]
-        .iter()
-        .map(|f| (format!("{f}FunctionArn"), format!("arn:aws:lambda:us-east-1:123456789012:function:{name}-{f}")))
-        .collect();
-    let machine = create_state_machine(&clients, &name, "arn:aws:iam::123456789012:role/ballast-sfn", &functions, true)
-        .await
-        .unwrap();
+    let (queues, machine) = match create_local_deployment(&clients, &table, &views, &name, &VENUES, 2).await {
+        Ok(d) => d,
+        Err(e) => panic!("the local services are not reachable ({e}); start them with `make services`"),
+    };
 
     let file = ballast_synth::reference(42);
     let universe = ballast_synth::Universe::new(&file).unwrap();

@@ -78,28 +78,6 @@ fn trades_prefix(seq: u32) -> String {
     format!("TRADES#{seq:05}#")
 }
 
-fn status_str(s: JobStatus) -> &'static str {
-    s.as_str()
-}
-
-fn parse_batch_status(v: &str) -> Option<BatchStatus> {
-    [BatchStatus::Pending, BatchStatus::Rebalanced, BatchStatus::Checked, BatchStatus::Submitted, BatchStatus::Failed]
-        .into_iter()
-        .find(|b| b.as_str() == v)
-}
-
-fn order_state_str(s: OrderState) -> &'static str {
-    match s {
-        OrderState::New => "new",
-        OrderState::Sent => "sent",
-        OrderState::Acknowledged => "acknowledged",
-        OrderState::PartiallyFilled => "partially_filled",
-        OrderState::Filled => "filled",
-        OrderState::Rejected => "rejected",
-        OrderState::Cancelled => "cancelled",
-    }
-}
-
 /// Whether an SDK error is a failed condition (an expected outcome, not a failure).
 fn condition_failed<E: std::fmt::Debug, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
     match e {
@@ -278,7 +256,7 @@ impl DynamoStore {
     fn order_item(o: &Order) -> HashMap<String, AttributeValue> {
         let mut item = key(format!("ORDER#{}", o.id), "ORDER");
         item.insert("doc".into(), doc(o));
-        item.insert("state".into(), s(order_state_str(o.state)));
+        item.insert("state".into(), s(o.state.as_str()));
         item.insert("last_report".into(), n(o.last_report));
         item.insert("gsi1pk".into(), s(job_pk(&o.job_id)));
         item.insert("gsi1sk".into(), s(format!("ORDER#{}", o.id)));
@@ -337,7 +315,7 @@ impl DynamoStore {
         Ok(BatchSummary {
             batch,
             accounts: number(item, "accounts").unwrap_or(0) as u32,
-            status: text(item, "status").and_then(parse_batch_status).unwrap_or(BatchStatus::Pending),
+            status: text(item, "status").and_then(BatchStatus::parse).unwrap_or(BatchStatus::Pending),
             error: text(item, "error").map(str::to_string),
             trades,
             not_traded,
@@ -401,7 +379,7 @@ impl JobStore for DynamoStore {
         self.write_all(&self.table, items, "batch manifests").await?;
         let mut item = key(job_pk(&job.id), "JOB");
         item.insert("doc".into(), doc(job));
-        item.insert("status".into(), s(status_str(job.status)));
+        item.insert("status".into(), s(job.status.as_str()));
         match self
             .client
             .put_item()
@@ -420,20 +398,8 @@ impl JobStore for DynamoStore {
     async fn job(&self, job_id: &str) -> PortResult<Option<Job>> {
         let Some(item) = self.get(&self.table, job_pk(job_id), "JOB".into(), "job").await? else { return Ok(None) };
         let mut job: Job = read(&item, "job")?;
-        if let Some(status) = text(&item, "status") {
-            if let Some(s) = [
-                JobStatus::Accepted,
-                JobStatus::Running,
-                JobStatus::Submitted,
-                JobStatus::Completed,
-                JobStatus::CompletedWithFailures,
-                JobStatus::Failed,
-            ]
-            .into_iter()
-            .find(|s| s.as_str() == status)
-            {
-                job.status = s;
-            }
+        if let Some(status) = text(&item, "status").and_then(JobStatus::parse) {
+            job.status = status;
         }
         Ok(Some(job))
     }
@@ -526,7 +492,7 @@ impl JobStore for DynamoStore {
 /// A manifest, with the status and error its own attributes hold (they move on their own).
 fn batch_from(item: &HashMap<String, AttributeValue>) -> PortResult<BatchManifest> {
     let mut b: BatchManifest = read(item, "batch")?;
-    if let Some(status) = text(item, "status").and_then(parse_batch_status) {
+    if let Some(status) = text(item, "status").and_then(BatchStatus::parse) {
         b.status = status;
     }
     b.error = text(item, "error").map(str::to_string);
@@ -613,7 +579,7 @@ impl OrderStore for DynamoStore {
             .set_item(Some(Self::order_item(&sent)))
             .condition_expression("#state = :new")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":new", s(order_state_str(OrderState::New)))
+            .expression_attribute_values(":new", s(OrderState::New.as_str()))
             .send()
             .await;
         match r {
@@ -763,20 +729,12 @@ impl ReadModel for DynamoStore {
                 .expression_attribute_values(":from", s(from.as_str()))
                 .build()
                 .map_err(|e| PortError::new("trade view", e))?;
-            let result = if from == to {
-                // Only the fill moved: the counters stay.
-                self.client
-                    .put_item()
-                    .table_name(&self.views)
-                    .set_item(Some(Self::view_item(job_id, &view)))
-                    .condition_expression("#state = :from")
-                    .expression_attribute_names("#state", "state")
-                    .expression_attribute_values(":from", s(from.as_str()))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| if condition_failed(&e) { None } else { Some(port_error("trade view", e)) })
-            } else {
+            // One transaction: the view (if no one moved it meanwhile) and, when its state
+            // changes, the batch's counters; a move within the same state (a fill) leaves
+            // the counters alone.
+            let mut tx =
+                self.client.transact_write_items().transact_items(TransactWriteItem::builder().put(put).build());
+            if from != to {
                 let counters = Update::builder()
                     .table_name(&self.views)
                     .set_key(Some(key(job_pk(job_id), batch_sk(view.batch))))
@@ -787,17 +745,15 @@ impl ReadModel for DynamoStore {
                     .expression_attribute_values(":minus", n(-1))
                     .build()
                     .map_err(|e| PortError::new("batch summary", e))?;
-                self.client
-                    .transact_write_items()
-                    .transact_items(TransactWriteItem::builder().put(put).build())
-                    .transact_items(TransactWriteItem::builder().update(counters).build())
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(
-                        |e| if transaction_condition_failed(&e) { None } else { Some(port_error("trade view", e)) },
-                    )
-            };
+                tx = tx.transact_items(TransactWriteItem::builder().update(counters).build());
+            }
+            let result = tx.send().await.map(|_| ()).map_err(|e| {
+                if transaction_condition_failed(&e) {
+                    None
+                } else {
+                    Some(port_error("trade view", e))
+                }
+            });
             match result {
                 Ok(()) => return Ok(()),
                 // Another writer moved the view: read it again.

@@ -14,7 +14,7 @@ mod sqs;
 pub use config::{Clients, Config, ConfigError};
 pub use dynamo::DynamoStore;
 pub use reference::DynamoReferenceSource;
-pub use setup::{create_queues, create_state_machine, create_tables, Queues};
+pub use setup::{create_local_deployment, create_queues, create_state_machine, create_tables, Queues};
 pub use sfn::SfnWorkflow;
 pub use sqs::SqsGateway;
 

@@ -186,3 +186,29 @@ pub async fn create_state_machine(
         Err(e) => Err(port_error("create state machine", e)),
     }
 }
+
+/// A whole deployment on the local services (tests, `make watch`): both tables, the
+/// queues, and the state machine named `<prefix>-rebalance` with its tasks pointing at
+/// functions named `<prefix>-<task>` (the emulator does not run them). Returns the queues
+/// and the state machine's ARN.
+pub async fn create_local_deployment(
+    clients: &Clients,
+    table: &str,
+    views_table: &str,
+    prefix: &str,
+    venues: &[&str],
+    max_receives: u32,
+) -> PortResult<(Queues, String)> {
+    create_tables(clients, table, views_table).await?;
+    let queues = create_queues(clients, prefix, venues, max_receives).await?;
+    let functions: BTreeMap<String, String> = ["Rebalance", "Check", "Submit", "Finalize"]
+        .iter()
+        .map(|f| {
+            let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{prefix}-{}", f.to_lowercase());
+            (format!("{f}FunctionArn"), arn)
+        })
+        .collect();
+    let role = "arn:aws:iam::123456789012:role/ballast-sfn";
+    let machine = create_state_machine(clients, &format!("{prefix}-rebalance"), role, &functions, true).await?;
+    Ok((queues, machine))
+}

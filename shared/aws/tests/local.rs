@@ -1,11 +1,10 @@
 //! The AWS adapters against the local services (DynamoDB Local on :8000, moto on :5005 for
 //! SQS and Step Functions; `make services` starts them) with the real SDK clients.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use ballast_aws::{
-    create_queues, create_state_machine, create_tables, Clients, Config, DynamoReferenceSource, DynamoStore,
-    SfnWorkflow, SqsGateway,
+    create_local_deployment, Clients, Config, DynamoReferenceSource, DynamoStore, SfnWorkflow, SqsGateway,
 };
 use ballast_core::Account;
 use ballast_flow::faults::{Crash, Faulty};
@@ -41,17 +40,10 @@ async fn local(accounts: u64, venues: &[&str]) -> Local {
     let clients = Clients::local(&config);
     let name = unique("t");
     let (table, views) = (format!("{name}-ballast"), format!("{name}-views"));
-    if let Err(e) = create_tables(&clients, &table, &views).await {
-        panic!("the local services are not reachable ({e}); start them with `make services`");
-    }
-    let queues = create_queues(&clients, &name, venues, 3).await.expect("queues on moto");
-    let functions: BTreeMap<String, String> = ["Rebalance", "Check", "Submit", "Finalize"]
-        .iter()
-        .map(|f| (format!("{f}FunctionArn"), format!("arn:aws:lambda:us-east-1:123456789012:function:{name}-{f}")))
-        .collect();
-    let machine = create_state_machine(&clients, &name, "arn:aws:iam::123456789012:role/ballast-sfn", &functions, true)
-        .await
-        .expect("state machine on moto");
+    let (queues, machine) = match create_local_deployment(&clients, &table, &views, &name, venues, 3).await {
+        Ok(d) => d,
+        Err(e) => panic!("the local services are not reachable ({e}); start them with `make services`"),
+    };
     let file = ballast_synth::reference(42);
     let universe = ballast_synth::Universe::new(&file).unwrap();
     let accounts: Vec<Account> = (0..accounts).map(|i| ballast_synth::account(42, i, &universe)).collect();

@@ -42,6 +42,19 @@ impl JobStatus {
     pub fn is_final(self) -> bool {
         matches!(self, JobStatus::Completed | JobStatus::CompletedWithFailures | JobStatus::Failed)
     }
+
+    pub const ALL: [JobStatus; 6] = [
+        JobStatus::Accepted,
+        JobStatus::Running,
+        JobStatus::Submitted,
+        JobStatus::Completed,
+        JobStatus::CompletedWithFailures,
+        JobStatus::Failed,
+    ];
+
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        JobStatus::ALL.into_iter().find(|j| j.as_str() == s)
+    }
 }
 
 /// A rebalance request accepted by the API.
@@ -79,6 +92,18 @@ impl BatchStatus {
             BatchStatus::Submitted => "submitted",
             BatchStatus::Failed => "failed",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<BatchStatus> {
+        [
+            BatchStatus::Pending,
+            BatchStatus::Rebalanced,
+            BatchStatus::Checked,
+            BatchStatus::Submitted,
+            BatchStatus::Failed,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
     }
 }
 
@@ -156,6 +181,18 @@ pub enum OrderState {
 }
 
 impl OrderState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::New => "new",
+            OrderState::Sent => "sent",
+            OrderState::Acknowledged => "acknowledged",
+            OrderState::PartiallyFilled => "partially_filled",
+            OrderState::Filled => "filled",
+            OrderState::Rejected => "rejected",
+            OrderState::Cancelled => "cancelled",
+        }
+    }
+
     pub fn is_final(self) -> bool {
         matches!(self, OrderState::Filled | OrderState::Rejected | OrderState::Cancelled)
     }

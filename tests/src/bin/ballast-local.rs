@@ -3,12 +3,9 @@
 //! writes the functions' environment to an env file for `cargo lambda watch`
 //! (`make watch` runs it first).
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use ballast_aws::{
-    create_queues, create_state_machine, create_tables, Clients, Config, DynamoReferenceSource, DynamoStore,
-};
+use ballast_aws::{create_local_deployment, Clients, Config, DynamoReferenceSource, DynamoStore};
 use ballast_flow::ports::AccountStore;
 
 const VENUES: [&str; 7] = ["XNYS", "XNAS", "ARCX", "BATS", "FUNDSERV", "TRACE", "OTC"];
@@ -42,21 +39,8 @@ async fn main() -> ExitCode {
 async fn setup(accounts: u64, prefix: &str, env_file: &str) -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     let clients = Clients::local(&config);
-    create_tables(&clients, &config.table, &config.views_table).await?;
-    let queues = create_queues(&clients, prefix, &VENUES, 3).await?;
-    let functions: BTreeMap<String, String> =
-        [("Rebalance", "rebalance"), ("Check", "check"), ("Submit", "submit"), ("Finalize", "finalize")]
-            .iter()
-            .map(|(p, f)| (format!("{p}FunctionArn"), format!("arn:aws:lambda:us-east-1:123456789012:function:{f}")))
-            .collect();
-    let machine = create_state_machine(
-        &clients,
-        &format!("{prefix}-rebalance"),
-        "arn:aws:iam::123456789012:role/ballast-sfn",
-        &functions,
-        true,
-    )
-    .await?;
+    let (queues, machine) =
+        create_local_deployment(&clients, &config.table, &config.views_table, prefix, &VENUES, 3).await?;
     let file = ballast_synth::reference(42);
     let universe = ballast_synth::Universe::new(&file)?;
     let book: Vec<_> = (0..accounts).map(|i| ballast_synth::account(42, i, &universe)).collect();
