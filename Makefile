@@ -15,7 +15,7 @@ MODE ?= tolerance
 OUT ?= out
 BOOK ?= book
 
-.PHONY: build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
+.PHONY: cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
 
 # The Lambda functions (functions/*) and a sample event for `make invoke`.
 FUNCTIONS := batching query rebalance check submit finalize execution-reports
@@ -62,14 +62,53 @@ generate: cli
 # Every test (the integration tests use the local services), the functions under
 # `cargo lambda watch` with every sample event, then the main job on a small book. The local
 # services come first (already running: a fraction of a second), checked end to end.
-test: services services-check
+test: services services-check cdk-deps
 	cargo test --workspace
+	$(MAKE) --no-print-directory cdk-test
 	cargo build $(addprefix -p ,$(FUNCTIONS))
 	scripts/lambda-smoke.sh
 	$(MAKE) --no-print-directory run ACCOUNTS=5000 OUT=target/smoke-run
 
 bench:
 	cargo bench -p ballast-embedded
+
+# --- infra/cdk: the CDK app (docs: infra/cdk/README.md) ---------------------------------
+CDK := cd infra/cdk && CDK_DISABLE_CLI_TELEMETRY=true npx cdk
+# Extra context for synth/deploy/diff, e.g. CDK_CONTEXT="-c ballast:modelImage=<ecr uri>".
+CDK_CONTEXT ?=
+# The functions are taken from `make build` (target/lambda/<function>/bootstrap).
+CDK_PREBUILT := -c ballast:prebuilt=$(CURDIR)/target/lambda
+
+# npm ci when package-lock.json changed since the last install (idempotent, offline after).
+cdk-deps: infra/cdk/node_modules/.ballast-installed
+
+infra/cdk/node_modules/.ballast-installed: infra/cdk/package-lock.json
+	cd infra/cdk && npm ci --no-audit --no-fund
+	touch $@
+
+# Jest: the synthesized templates (functions, IAM per function, tables, queues, state
+# machines, schedule, API), cdk-nag and cfn-lint. No Rust build, no network, no AWS.
+cdk-test: cdk-deps
+	scripts/services.sh venv
+	cd infra/cdk && npx tsc --noEmit && npx jest
+
+# cfn-lint on what `make synth` wrote.
+cdk-lint:
+	cfn-lint --config-file infra/cdk/.cfnlintrc -- infra/cdk/cdk.out/*.template.json
+
+# The CloudFormation template in infra/cdk/cdk.out, offline: no credentials needed.
+synth: build cdk-deps
+	$(CDK) synth --quiet $(CDK_PREBUILT) $(CDK_CONTEXT)
+	@ls -l infra/cdk/cdk.out/*.template.json
+
+# Into the account and region of the current AWS credentials (never run by CI). The
+# account must be bootstrapped once: `cd infra/cdk && npx cdk bootstrap`.
+deploy: build cdk-deps
+	$(CDK) deploy --require-approval broadening $(CDK_PREBUILT) $(CDK_CONTEXT)
+
+# What a deploy would change in the deployed stack (needs credentials).
+diff: build cdk-deps
+	$(CDK) diff $(CDK_PREBUILT) $(CDK_CONTEXT)
 
 # docs/CHECKS.md is generated from the check catalogue; a test fails when it is stale.
 checks-doc:

@@ -54,6 +54,16 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'etf-review', description: 'ETF review API: pending reviews, approve or override', memoryMb: 256, timeout: Duration.seconds(29), reserved: 5, needsModels: true, inVpc: true },
 ];
 
+/** What Lambda needs to attach a function to its VPC subnets (no resource-level permissions). */
+export const VPC_NETWORK_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
 /** Release-profile settings `make build` also uses: small, stripped binaries. */
 const RELEASE_PROFILE = {
   CARGO_PROFILE_RELEASE_OPT_LEVEL: 's',
@@ -99,14 +109,7 @@ export function ballastFunction(scope: Construct, id: string, props: BallastFunc
   if (props.vpc !== undefined) {
     role.addToPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
+        actions: VPC_NETWORK_ACTIONS,
         resources: ['*'],
       }),
     );

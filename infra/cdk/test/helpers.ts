@@ -9,7 +9,11 @@ import { FUNCTIONS } from '../lib/functions';
 import { settingsFrom } from '../lib/settings';
 
 export const MODEL_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/ballast-models:2026.11';
-export const ENV = { account: '123456789012', region: 'us-east-1' };
+// Region only, like an offline `cdk synth`: the account stays a token, so nothing is looked up.
+export const ENV = { region: 'us-east-1' };
+
+/** The feature flags and defaults of cdk.json, as `cdk synth` applies them. */
+const CDK_JSON_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
 
 let prebuilt: string | undefined;
 
@@ -42,7 +46,7 @@ export function synth(context: Record<string, unknown> = {}, opts: { nag?: boole
   const ctx: Record<string, unknown> = { 'ballast:prebuilt': prebuiltDir(), ...context };
   if (opts.models !== false && !('ballast:modelImage' in ctx)) ctx['ballast:modelImage'] = MODEL_IMAGE;
   if (ctx['ballast:prebuilt'] === undefined) delete ctx['ballast:prebuilt'];
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...ctx } });
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...ctx } });
   const stack = new BallastStack(app, 'Ballast', { settings: settingsFrom(app.node), env: ENV });
   if (opts.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
