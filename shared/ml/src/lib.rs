@@ -1,0 +1,13 @@
+//! ballast-ml: the platform's models, free of AWS and of the flow.
+//!
+//! - [`anomaly`]: a Random Cut Forest detector over shingled feature vectors, its learned
+//!   threshold and anomaly grade, and versioned model artifacts.
+//! - [`nab`]: the Numenta Anomaly Benchmark's data layout and scoring method.
+//! - [`telemetry`]: per-market-center features from execution reports over sliding windows.
+//!
+//! Data shipped with the crate (each with its licence beside it): `data/nab/` (part of
+//! the Numenta Anomaly Benchmark) and `data/etfs/` (US ETFs listed on NYSE Arca).
+
+pub mod anomaly;
+pub mod nab;
+pub mod telemetry;
