@@ -78,11 +78,18 @@ export class BallastStack extends Stack {
     const check = make('check', tables);
     const orderQueues: Record<string, string> = {};
     for (const [mc, q] of data.orderQueues) orderQueues[mc] = q.queueUrl;
-    const submit = make('submit', {
-      ...tables,
+    const queuesEnv = {
       BALLAST_ORDER_QUEUES: this.toJsonString(orderQueues),
       BALLAST_ORDER_QUEUE_DEFAULT: data.orderQueues.get(settings.defaultMarketCenter)!.queueUrl,
-    });
+    };
+    // SendMessageBatch is authorized as SendMessage; the queues are encrypted with the key.
+    const grantSendOrders = (fn: lambda.Function) => {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [...data.orderQueues.values()].map((q) => q.queueArn) }),
+      );
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [data.key.keyArn] }));
+    };
+    const submit = make('submit', { ...tables, ...queuesEnv });
     const finalize = make('finalize', tables);
     const reports = make('execution-reports', tables);
 
@@ -95,11 +102,7 @@ export class BallastStack extends Stack {
     grantTable(check, data.views, rw);
     grantTable(submit, data.table, rw);
     grantTable(submit, data.views, rw);
-    // SendMessageBatch is authorized as SendMessage; the queues are encrypted with the key.
-    submit.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [...data.orderQueues.values()].map((q) => q.queueArn) }),
-    );
-    submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [data.key.keyArn] }));
+    grantSendOrders(submit);
     grantTable(finalize, data.table, rw);
     grantTable(finalize, data.views, rw);
     grantTable(reports, data.table, rw);
@@ -149,12 +152,16 @@ export class BallastStack extends Stack {
         BALLAST_DB_USER: DB_APP_USER,
         BALLAST_DB_AUTH: 'iam',
       };
+      // It sets venue health and, when a venue recovers, releases the orders held for it.
       const anomaly = make('anomaly-inference', {
-        BALLAST_TABLE: data.table.tableName,
+        ...tables,
+        ...queuesEnv,
         BALLAST_ANOMALY_ENDPOINT: models.anomalyEndpoint.name,
         ...db,
       });
-      grantTable(anomaly, data.table, { write: true });
+      grantTable(anomaly, data.table, { write: true, indexes: ['by_held'] });
+      grantTable(anomaly, data.views, { write: true });
+      grantSendOrders(anomaly);
       anomaly.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [models.anomalyEndpoint.arn] }));
       models.database.grantConnect(anomaly, DB_APP_USER);
       anomaly.addEventSource(

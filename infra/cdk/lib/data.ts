@@ -85,6 +85,13 @@ export class Data extends Construct {
           projectionType: dynamodb.ProjectionType.KEYS_ONLY,
         },
         {
+          // Sparse: orders waiting for a halted market center (docs/DATA-MODEL.md).
+          indexName: 'by_held',
+          partitionKey: { name: 'held_for', type: dynamodb.AttributeType.STRING },
+          sortKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.ALL,
+        },
+        {
           indexName: 'by_model',
           partitionKey: { name: 'model', type: dynamodb.AttributeType.STRING },
           sortKey: { name: 'pk', type: dynamodb.AttributeType.STRING },

@@ -28,6 +28,7 @@ describe('tables', () => {
     expect(indexes).toEqual({
       by_job: [['gsi1pk', 'gsi1sk'], 'ALL'],
       by_household: [['household', 'pk'], 'KEYS_ONLY'],
+      by_held: [['held_for', 'pk'], 'ALL'],
       by_model: [['model', 'pk'], 'KEYS_ONLY'],
     });
   });

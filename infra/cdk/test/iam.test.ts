@@ -37,6 +37,10 @@ const consume = (q: { queueArn: string }) =>
   pairs(['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [r(q.queueArn)]).concat(
     pairs(['kms:Decrypt'], [r(data.key.keyArn)]),
   );
+const sendOrders = () => [
+  ...pairs(['sqs:SendMessage'], [...data.orderQueues.values()].map((q) => r(q.queueArn))),
+  ...pairs(['kms:GenerateDataKey', 'kms:Decrypt'], [r(data.key.keyArn)]),
+];
 const dbConnect = () => [
   `rds-db:connect @ ${JSON.stringify(
     stack.resolve(
@@ -60,16 +64,14 @@ const expected: Record<FunctionName, () => string[]> = {
   query: () => table(data.views, false),
   rebalance: () => table(data.table, true),
   check: () => [...table(data.table, true), ...table(data.views, true)],
-  submit: () => [
-    ...table(data.table, true),
-    ...table(data.views, true),
-    ...pairs(['sqs:SendMessage'], [...data.orderQueues.values()].map((q) => r(q.queueArn))),
-    ...pairs(['kms:GenerateDataKey', 'kms:Decrypt'], [r(data.key.keyArn)]),
-  ],
+  submit: () => [...table(data.table, true), ...table(data.views, true), ...sendOrders()],
   finalize: () => [...table(data.table, true), ...table(data.views, true)],
   'execution-reports': () => [...table(data.table, true), ...table(data.views, true), ...consume(data.reportQueue)],
   'anomaly-inference': () => [
     ...table(data.table, true),
+    ...index(data.table, ['by_held']),
+    ...table(data.views, true),
+    ...sendOrders(),
     ...pairs(['sagemaker:InvokeEndpoint'], [JSON.stringify(stack.resolve(models.anomalyEndpoint.arn))]),
     ...consume(data.telemetryQueue!),
     ...dbConnect(),

@@ -10,12 +10,14 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use ballast_core::Account;
+use ballast_flow::health::VenueHealth;
 use ballast_flow::model::{
     AccountTrades, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job, JobStatus, JobView, Order,
     OrderState, TradeFilter, TradePage, TradeState, TradeView,
 };
 use ballast_flow::ports::{
     AccountStore, JobStore, KeyClaim, OrderInsert, OrderStore, PortError, PortResult, ReadModel, ReportEffect,
+    VenueHealthStore,
 };
 use ballast_flow::report::apply_to_order;
 use chrono::{DateTime, Utc};
@@ -260,17 +262,22 @@ impl DynamoStore {
         item.insert("last_report".into(), n(o.last_report));
         item.insert("gsi1pk".into(), s(job_pk(&o.job_id)));
         item.insert("gsi1sk".into(), s(format!("ORDER#{}", o.id)));
+        // Sparse index of the orders waiting for a venue (gone once the order is sent).
+        if let Some(v) = &o.held_for {
+            item.insert("held_for".into(), s(v.clone()));
+        }
         item
     }
 
-    async fn ids_by_index(
+    /// Every item of one partition of an index of the write table, paging through it.
+    async fn index_items(
         &self,
         index: &str,
         attribute: &str,
         value: &str,
         what: &'static str,
-    ) -> PortResult<Vec<String>> {
-        let mut ids = Vec::new();
+    ) -> PortResult<Vec<HashMap<String, AttributeValue>>> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let out = self
@@ -285,16 +292,57 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| port_error(what, e))?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(pk) = text(&item, "pk") {
-                    ids.push(pk.trim_start_matches("ACCOUNT#").to_string());
-                }
-            }
+            items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+                _ => return Ok(items),
             }
         }
+    }
+
+    /// Every order of an index partition (`by_job` or `by_held`).
+    async fn orders_by_index(
+        &self,
+        index: &str,
+        attribute: &str,
+        value: &str,
+        what: &'static str,
+    ) -> PortResult<Vec<Order>> {
+        self.index_items(index, attribute, value, what).await?.iter().map(|i| read(i, what)).collect()
+    }
+
+    /// Puts `next` over an order if its state is still `from` (false when it moved on).
+    async fn put_order_if(&self, next: &Order, from: OrderState) -> PortResult<bool> {
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::order_item(next)))
+            .condition_expression("#state = :from")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":from", s(from.as_str()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(port_error("order", e)),
+        }
+    }
+
+    async fn ids_by_index(
+        &self,
+        index: &str,
+        attribute: &str,
+        value: &str,
+        what: &'static str,
+    ) -> PortResult<Vec<String>> {
+        let items = self.index_items(index, attribute, value, what).await?;
+        let mut ids: Vec<String> = items
+            .iter()
+            .filter_map(|i| text(i, "pk"))
+            .map(|pk| pk.trim_start_matches("ACCOUNT#").to_string())
+            .collect();
         ids.sort_unstable();
         Ok(ids)
     }
@@ -572,21 +620,8 @@ impl OrderStore for DynamoStore {
         }
         let mut sent = order;
         sent.state = OrderState::Sent;
-        let r = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::order_item(&sent)))
-            .condition_expression("#state = :new")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":new", s(OrderState::New.as_str()))
-            .send()
-            .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(port_error("order", e)),
-        }
+        sent.held_for = None;
+        self.put_order_if(&sent, OrderState::New).await
     }
 
     async fn apply_report(&self, report: &ExecutionReport) -> PortResult<Option<ReportEffect>> {
@@ -613,27 +648,51 @@ impl OrderStore for DynamoStore {
     }
 
     async fn job_orders(&self, job_id: &str) -> PortResult<Vec<Order>> {
-        let mut orders = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_job")
-                .key_condition_expression("gsi1pk = :job")
-                .expression_attribute_values(":job", s(job_pk(job_id)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| port_error("job orders", e))?;
-            for item in out.items.unwrap_or_default() {
-                orders.push(read(&item, "job orders")?);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(orders),
-            }
+        self.orders_by_index("by_job", "gsi1pk", &job_pk(job_id), "job orders").await
+    }
+
+    async fn held_orders(&self, venue: &str) -> PortResult<Vec<Order>> {
+        let orders = self.orders_by_index("by_held", "held_for", venue, "held orders").await?;
+        Ok(orders.into_iter().filter(|o| matches!(o.state, OrderState::Held | OrderState::New)).collect())
+    }
+
+    async fn release_order(&self, id: &str, venue: &str, rerouted_from: Option<&str>) -> PortResult<bool> {
+        let Some(order) = self.order(id).await? else { return Ok(false) };
+        if order.state != OrderState::Held {
+            return Ok(false);
+        }
+        let mut next = order;
+        next.state = OrderState::New;
+        next.venue = venue.to_string();
+        next.rerouted_from = rerouted_from.map(str::to_string);
+        self.put_order_if(&next, OrderState::Held).await
+    }
+}
+
+/// Venue health: one item per market center in the `VENUES` partition, so one query
+/// reads them all; every write is conditional on the version it read.
+impl VenueHealthStore for DynamoStore {
+    async fn venue_health(&self) -> PortResult<Vec<VenueHealth>> {
+        let items = self.query_prefix(&self.table, "VENUES".into(), "VENUE#", "venue health").await?;
+        items.iter().map(|i| read(i, "venue health")).collect()
+    }
+
+    async fn put_venue_health(&self, health: &VenueHealth) -> PortResult<bool> {
+        let mut item = key("VENUES", format!("VENUE#{}", health.venue));
+        item.insert("doc".into(), doc(health));
+        item.insert("version".into(), n(health.version));
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let put = if health.version <= 1 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :previous")
+                .expression_attribute_values(":previous", n(health.version - 1))
+        };
+        let r = put.send().await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(port_error("venue health", e)),
         }
     }
 }

@@ -40,7 +40,7 @@ fn index(name: &str, hash: &str, range: Option<&str>, projection: ProjectionType
         .expect("name, keys and projection are set")
 }
 
-/// Creates the write table (with its `by_job`, `by_household` and `by_model` indexes and
+/// Creates the write table (with its `by_job`, `by_household`, `by_model` and `by_held` indexes and
 /// the `expires_at` TTL) and the read table, unless they exist; waits until both are ACTIVE.
 pub async fn create_tables(clients: &Clients, table: &str, views_table: &str) -> PortResult<()> {
     let db = &clients.dynamodb;
@@ -58,9 +58,11 @@ pub async fn create_tables(clients: &Clients, table: &str, views_table: &str) ->
         .attribute_definitions(attribute("gsi1sk"))
         .attribute_definitions(attribute("household"))
         .attribute_definitions(attribute("model"))
+        .attribute_definitions(attribute("held_for"))
         .global_secondary_indexes(index("by_job", "gsi1pk", Some("gsi1sk"), ProjectionType::All))
         .global_secondary_indexes(index("by_household", "household", Some("pk"), ProjectionType::KeysOnly))
-        .global_secondary_indexes(index("by_model", "model", Some("pk"), ProjectionType::KeysOnly));
+        .global_secondary_indexes(index("by_model", "model", Some("pk"), ProjectionType::KeysOnly))
+        .global_secondary_indexes(index("by_held", "held_for", Some("pk"), ProjectionType::All));
     for (name, request) in [(table, write), (views_table, base(views_table))] {
         match request.send().await {
             Ok(_) => {}

@@ -254,6 +254,9 @@ pub struct ClientProfile {
     pub employee: bool,
     /// Pre-cleared securities for an employee account.
     pub precleared: Vec<String>,
+    /// The client directs where its orders execute: they are never rerouted to another
+    /// market center (they wait when their venue is halted).
+    pub directed_routing: bool,
     /// Categories the client excludes (values-based screens), matched against security tags.
     pub exclusions: Vec<String>,
     /// The advisor may trade without asking the client each time.
@@ -315,6 +318,7 @@ impl Default for ClientProfile {
             qualified_institutional: false,
             ipo_restricted_person: false,
             employee: false,
+            directed_routing: false,
             precleared: Vec::new(),
             exclusions: Vec::new(),
             discretionary: true,

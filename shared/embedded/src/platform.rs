@@ -53,6 +53,7 @@ pub enum FlowError {
 
 fn state_name(s: OrderState) -> &'static str {
     match s {
+        OrderState::Held => "held",
         OrderState::New => "new",
         OrderState::Sent => "sent",
         OrderState::Acknowledged => "acknowledged",

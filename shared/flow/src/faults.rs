@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ballast_core::Account;
 use chrono::{DateTime, Utc};
 
+use crate::health::VenueHealth;
 use crate::model::{
     AccountTrades, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job, JobStatus, JobView, Order,
     OrderMessage, TradeFilter, TradePage, TradeView,
 };
 use crate::ports::{
     AccountStore, JobStore, KeyClaim, OrderGateway, OrderInsert, OrderStore, PortError, PortResult, ReadModel,
-    ReportEffect, Workflow,
+    ReportEffect, VenueHealthStore, Workflow,
 };
 
 /// When the injected failure strikes relative to the write it hits.
@@ -49,7 +50,7 @@ impl<P> Faulty<P> {
 
     /// Makes write number `n` (counted from now) fail.
     pub fn fail_write(&self, n: u64, crash: Crash) {
-        self.fail_at.store(self.writes.load(Ordering::SeqCst) + n, Ordering::SeqCst);
+        self.fail_at.store(self.writes.load(Ordering::SeqCst).saturating_add(n), Ordering::SeqCst);
         self.after.store(crash == Crash::After, Ordering::SeqCst);
     }
 
@@ -170,6 +171,21 @@ impl<P: OrderStore> OrderStore for Faulty<P> {
     }
     async fn job_orders(&self, job_id: &str) -> PortResult<Vec<Order>> {
         self.inner.job_orders(job_id).await
+    }
+    async fn held_orders(&self, venue: &str) -> PortResult<Vec<Order>> {
+        self.inner.held_orders(venue).await
+    }
+    async fn release_order(&self, id: &str, venue: &str, rerouted_from: Option<&str>) -> PortResult<bool> {
+        write!(self, "release_order", self.inner.release_order(id, venue, rerouted_from))
+    }
+}
+
+impl<P: VenueHealthStore> VenueHealthStore for Faulty<P> {
+    async fn venue_health(&self) -> PortResult<Vec<VenueHealth>> {
+        self.inner.venue_health().await
+    }
+    async fn put_venue_health(&self, health: &VenueHealth) -> PortResult<bool> {
+        write!(self, "put_venue_health", self.inner.put_venue_health(health))
     }
 }
 

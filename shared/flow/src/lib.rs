@@ -5,6 +5,7 @@
 //! the ports to DynamoDB, SQS and Step Functions, [`memory`] keeps them in process.
 
 pub mod faults;
+pub mod health;
 pub mod memory;
 pub mod model;
 pub mod orchestrator;

@@ -7,13 +7,14 @@ use std::sync::{Mutex, MutexGuard};
 use ballast_core::Account;
 use chrono::{DateTime, Utc};
 
+use crate::health::VenueHealth;
 use crate::model::{
     AccountTrades, BatchCounts, BatchFailure, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job,
     JobStatus, JobView, Order, OrderMessage, OrderState, TradeFilter, TradePage, TradeState, TradeView,
 };
 use crate::ports::{
     AccountStore, JobStore, KeyClaim, OrderGateway, OrderInsert, OrderStore, PortResult, ReadModel, ReportEffect,
-    Workflow,
+    VenueHealthStore, Workflow,
 };
 use crate::report::apply_to_order;
 
@@ -29,6 +30,7 @@ struct State {
     headers: HashMap<String, Job>,
     summaries: BTreeMap<(String, u32), BatchSummary>,
     views: BTreeMap<(String, String), TradeView>,
+    venues: BTreeMap<String, VenueHealth>,
 }
 
 /// Every store port over one in-process state.
@@ -189,6 +191,7 @@ impl OrderStore for MemoryStore {
         match self.lock().orders.get_mut(id) {
             Some(o) if o.state == OrderState::New => {
                 o.state = OrderState::Sent;
+                o.held_for = None;
                 Ok(true)
             }
             _ => Ok(false),
@@ -209,6 +212,43 @@ impl OrderStore for MemoryStore {
 
     async fn job_orders(&self, job_id: &str) -> PortResult<Vec<Order>> {
         Ok(self.lock().orders.values().filter(|o| o.job_id == job_id).cloned().collect())
+    }
+
+    async fn held_orders(&self, venue: &str) -> PortResult<Vec<Order>> {
+        let s = self.lock();
+        Ok(s.orders
+            .values()
+            .filter(|o| o.held_for.as_deref() == Some(venue) && matches!(o.state, OrderState::Held | OrderState::New))
+            .cloned()
+            .collect())
+    }
+
+    async fn release_order(&self, id: &str, venue: &str, rerouted_from: Option<&str>) -> PortResult<bool> {
+        match self.lock().orders.get_mut(id) {
+            Some(o) if o.state == OrderState::Held => {
+                o.state = OrderState::New;
+                o.venue = venue.to_string();
+                o.rerouted_from = rerouted_from.map(str::to_string);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+impl VenueHealthStore for MemoryStore {
+    async fn venue_health(&self) -> PortResult<Vec<VenueHealth>> {
+        Ok(self.lock().venues.values().cloned().collect())
+    }
+
+    async fn put_venue_health(&self, health: &VenueHealth) -> PortResult<bool> {
+        let mut s = self.lock();
+        let stored = s.venues.get(&health.venue).map_or(0, |h| h.version);
+        if stored + 1 != health.version {
+            return Ok(false);
+        }
+        s.venues.insert(health.venue.clone(), health.clone());
+        Ok(true)
     }
 }
 

@@ -165,11 +165,16 @@ pub struct AccountTrades {
     /// The checks have run on `trades`.
     #[serde(default)]
     pub checked: bool,
+    /// The account lets its orders go to an alternative venue (not client-directed).
+    #[serde(default = "yes")]
+    pub may_reroute: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
+    /// Recorded; waiting for its halted market center to recover (never sent yet).
+    Held,
     /// Recorded; not yet handed to the market center's queue.
     New,
     Sent,
@@ -183,6 +188,7 @@ pub enum OrderState {
 impl OrderState {
     pub fn as_str(self) -> &'static str {
         match self {
+            OrderState::Held => "held",
             OrderState::New => "new",
             OrderState::Sent => "sent",
             OrderState::Acknowledged => "acknowledged",
@@ -221,6 +227,19 @@ pub struct Order {
     pub last_report: u64,
     #[serde(default)]
     pub reason: Option<String>,
+    /// The venue it was meant for, when routing sent it to that venue's alternative.
+    #[serde(default)]
+    pub rerouted_from: Option<String>,
+    /// The halted venue whose recovery releases it, while it is held or being released.
+    #[serde(default)]
+    pub held_for: Option<String>,
+    /// The account lets its orders go to an alternative venue.
+    #[serde(default = "yes")]
+    pub may_reroute: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What goes on a market center's order queue.
@@ -288,6 +307,8 @@ pub enum TradeState {
     Blocked,
     /// Passed the checks in a dry run: not sent.
     Passed,
+    /// Waiting for its halted market center to recover.
+    Held,
     Submitted,
     Acknowledged,
     PartiallyFilled,
@@ -301,6 +322,7 @@ impl TradeState {
         match self {
             TradeState::Blocked => "blocked",
             TradeState::Passed => "passed",
+            TradeState::Held => "held",
             TradeState::Submitted => "submitted",
             TradeState::Acknowledged => "acknowledged",
             TradeState::PartiallyFilled => "partially_filled",
@@ -310,9 +332,10 @@ impl TradeState {
         }
     }
 
-    pub const ALL: [TradeState; 8] = [
+    pub const ALL: [TradeState; 9] = [
         TradeState::Blocked,
         TradeState::Passed,
+        TradeState::Held,
         TradeState::Submitted,
         TradeState::Acknowledged,
         TradeState::PartiallyFilled,
@@ -339,6 +362,7 @@ impl TradeState {
 
     pub fn of_order(s: OrderState) -> TradeState {
         match s {
+            OrderState::Held => TradeState::Held,
             OrderState::New | OrderState::Sent => TradeState::Submitted,
             OrderState::Acknowledged => TradeState::Acknowledged,
             OrderState::PartiallyFilled => TradeState::PartiallyFilled,

@@ -7,7 +7,7 @@
 use ballast_refcache::{ReferenceCache, ReferenceSource};
 
 use crate::model::{ExecutionReport, JobStatus, OrderMessage, ReportKind};
-use crate::ports::{AccountStore, JobStore, OrderGateway, OrderStore, ReadModel};
+use crate::ports::{AccountStore, JobStore, OrderGateway, OrderStore, ReadModel, VenueHealthStore};
 use crate::request::digest;
 use crate::service::{check_batch, fail_batch, finalize_job, rebalance_batch, submit_batch, StepError, StepReport};
 
@@ -38,7 +38,7 @@ where
 pub async fn run_batch<S: ReferenceSource>(
     jobs: &impl JobStore,
     accounts: &impl AccountStore,
-    orders: &impl OrderStore,
+    orders: &(impl OrderStore + VenueHealthStore),
     gateway: &impl OrderGateway,
     views: &impl ReadModel,
     reference: &ReferenceCache<S>,
@@ -58,7 +58,7 @@ pub async fn run_batch<S: ReferenceSource>(
 pub async fn run_job<S: ReferenceSource>(
     jobs: &impl JobStore,
     accounts: &impl AccountStore,
-    orders: &impl OrderStore,
+    orders: &(impl OrderStore + VenueHealthStore),
     gateway: &impl OrderGateway,
     views: &impl ReadModel,
     reference: &ReferenceCache<S>,

@@ -8,6 +8,7 @@ use std::future::Future;
 use ballast_core::Account;
 use chrono::{DateTime, Utc};
 
+use crate::health::VenueHealth;
 use crate::model::{
     AccountTrades, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job, JobStatus, JobView, Order,
     OrderMessage, TradeFilter, TradePage, TradeView,
@@ -117,6 +118,26 @@ pub trait OrderStore: Send + Sync {
     /// `Ok(None)` when no order has the report's id.
     fn apply_report(&self, report: &ExecutionReport) -> impl Future<Output = PortResult<Option<ReportEffect>>> + Send;
     fn job_orders(&self, job_id: &str) -> impl Future<Output = PortResult<Vec<Order>>> + Send;
+    /// Orders waiting for `venue` to recover: held ones, and released ones not yet marked
+    /// sent (a release that stopped half-way is finished by the next one).
+    fn held_orders(&self, venue: &str) -> impl Future<Output = PortResult<Vec<Order>>> + Send;
+    /// Held → New, to `venue` (its own, or the alternative it is rerouted to), conditional;
+    /// false when the order was no longer held.
+    fn release_order(
+        &self,
+        id: &str,
+        venue: &str,
+        rerouted_from: Option<&str>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+}
+
+/// Each market center's health, as the anomaly detector and operators set it.
+pub trait VenueHealthStore: Send + Sync {
+    /// Every venue with a health record (a venue without one is healthy).
+    fn venue_health(&self) -> impl Future<Output = PortResult<Vec<VenueHealth>>> + Send;
+    /// Writes `health` if the stored version is still `health.version - 1` (or there is none
+    /// and it is 1); false when another writer moved it first.
+    fn put_venue_health(&self, health: &VenueHealth) -> impl Future<Output = PortResult<bool>> + Send;
 }
 
 /// The market centers' order queues (SQS FIFO: group = account, deduplication id = order id).

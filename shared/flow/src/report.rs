@@ -109,6 +109,9 @@ mod tests {
             average_price: None,
             last_report: 0,
             reason: None,
+            rerouted_from: None,
+            held_for: None,
+            may_reroute: true,
         }
     }
 

@@ -5,20 +5,21 @@
 //! Every step may be run again after a crash anywhere in it: it finds what the first run
 //! wrote and does only what is left, so a retry never writes an order twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use ballast_core::{rebalance, Account, AccountOutcome, EngineException, Reference, SecurityKind};
+use ballast_core::{rebalance, Account, AccountOutcome, EngineException, Reference, SecurityKind, VenueStatus};
 use ballast_refcache::{ReferenceCache, ReferenceSource, Snapshot};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
 
+use crate::health::{route, Route};
 use crate::model::{
     trade_key, AccountTrades, BatchManifest, BatchStatus, BatchSummary, CheckedTrade, ExecutionReport, Job, JobStatus,
     JobView, Order, OrderMessage, OrderState, TradeFilter, TradePage, TradeState, TradeView,
 };
 use crate::ports::{
     AccountStore, JobStore, KeyClaim, OrderGateway, OrderInsert, OrderStore, PortError, ReadModel, ReportEffect,
-    Workflow,
+    VenueHealthStore, Workflow,
 };
 use crate::report::{validate, ReportError};
 use crate::request::{digest, ApiError, RebalanceRequest};
@@ -216,6 +217,9 @@ pub struct StepReport {
     pub trades: u32,
     pub blocked: u32,
     pub orders_sent: u32,
+    /// Orders written but held: their market center is halted.
+    #[serde(default)]
+    pub orders_held: u32,
 }
 
 async fn job_and_batch(jobs: &impl JobStore, job_id: &str, seq: u32) -> Result<(Job, BatchManifest), StepError> {
@@ -280,6 +284,7 @@ pub async fn rebalance_batch<S: ReferenceSource>(
                 exceptions: r.exceptions,
                 trades: r.trades.into_iter().map(|trade| CheckedTrade { trade, outcomes: Vec::new() }).collect(),
                 checked: false,
+                may_reroute: !a.profile.directed_routing,
             }
         })
         .collect();
@@ -289,6 +294,7 @@ pub async fn rebalance_batch<S: ReferenceSource>(
         outcome: AccountOutcome::Invalid,
         trades: Vec::new(),
         checked: false,
+        may_reroute: true,
     }));
     jobs.put_trades(job_id, seq, &results).await?;
     jobs.move_batch(job_id, seq, BatchStatus::Pending, BatchStatus::Rebalanced, None).await?;
@@ -401,10 +407,15 @@ pub fn venue_of(reference: &Reference, security: &str) -> String {
     .into()
 }
 
-/// Step 3: each passing trade becomes one order, written once and sent once.
+/// Step 3: each passing trade becomes one order, written once and sent once, to a market
+/// center chosen by its health: a healthy venue takes its orders; a degraded or halted one
+/// passes them to its healthy alternative where the account allows; otherwise a halted
+/// venue's orders are held (written, not sent) until [`release_held_orders`] sends them.
+/// An order is routed once, when it is first written: a retry sends it where it was
+/// routed, so it can never reach two venues.
 pub async fn submit_batch<S: ReferenceSource>(
     jobs: &impl JobStore,
-    orders: &impl OrderStore,
+    orders: &(impl OrderStore + VenueHealthStore),
     gateway: &impl OrderGateway,
     views: &impl ReadModel,
     reference: &ReferenceCache<S>,
@@ -422,16 +433,17 @@ pub async fn submit_batch<S: ReferenceSource>(
     let mut r = report(&batch, false);
     if !job.request.dry_run {
         let snapshot: Arc<Snapshot> = reference.snapshot(job.trade_date).await?;
+        let health = venue_statuses(orders).await?;
         let results = jobs.trades(job_id, seq).await?;
         if results.iter().any(|a| !a.trades.is_empty() && !a.checked) {
             return Err(StepError::Permanent(format!("batch {seq} holds trades that were never checked")));
         }
         // 1. Write every order (conditional): a retry finds the ones written before.
         let mut to_send: Vec<Order> = Vec::new();
-        let mut already: Vec<Order> = Vec::new();
+        let mut settled: Vec<Order> = Vec::new();
         for at in &results {
             for t in at.trades.iter().filter(|t| !t.blocked()) {
-                let order = Order {
+                let mut order = Order {
                     id: order_id(job_id, &at.account, &t.trade.security, t.trade.side),
                     job_id: job_id.to_string(),
                     batch: seq,
@@ -446,32 +458,128 @@ pub async fn submit_batch<S: ReferenceSource>(
                     average_price: None,
                     last_report: 0,
                     reason: None,
+                    rerouted_from: None,
+                    held_for: None,
+                    may_reroute: at.may_reroute,
                 };
+                apply_route(&mut order, &snapshot.reference, &health);
                 match orders.insert_order(&order).await? {
+                    OrderInsert::Inserted if order.state == OrderState::Held => settled.push(order),
                     OrderInsert::Inserted => to_send.push(order),
                     // Written by an earlier attempt that stopped before sending it.
                     OrderInsert::Exists(o) if o.state == OrderState::New => to_send.push(*o),
-                    OrderInsert::Exists(o) => already.push(*o),
+                    OrderInsert::Exists(o) => settled.push(*o),
                 }
             }
         }
-        // 2. Send: the queue drops a message whose deduplication id (the order id) it saw.
-        let messages: Vec<OrderMessage> = to_send.iter().map(OrderMessage::from).collect();
-        gateway.send(&messages).await?;
-        // 3. Record that they went, then show it on the read side.
-        for mut o in to_send {
-            orders.mark_sent(&o.id).await?;
-            o.state = OrderState::Sent;
-            views.advance_trade(job_id, &trade_key(&o.account, &o.security, o.side), &o).await?;
-            r.orders_sent += 1;
-        }
-        for o in already {
+        r.orders_held = settled.iter().filter(|o| o.state == OrderState::Held).count() as u32;
+        r.orders_sent = send_orders(orders, gateway, views, to_send).await?;
+        for o in settled {
             views.advance_trade(job_id, &trade_key(&o.account, &o.security, o.side), &o).await?;
         }
     }
     views.set_batch_status(job_id, seq, batch.accounts.len() as u32, BatchStatus::Submitted, None).await?;
     jobs.move_batch(job_id, seq, BatchStatus::Checked, BatchStatus::Submitted, None).await?;
     Ok(r)
+}
+
+/// Each venue's effective status (a venue without a record is healthy).
+async fn venue_statuses(venues: &impl VenueHealthStore) -> Result<HashMap<String, VenueStatus>, StepError> {
+    Ok(venues.venue_health().await?.into_iter().map(|h| (h.venue.clone(), h.effective())).collect())
+}
+
+/// Routes a new order: to its venue, to the venue's alternative, or held for its venue.
+fn apply_route(order: &mut Order, reference: &Reference, health: &HashMap<String, VenueStatus>) {
+    let status = |v: &str| health.get(v).copied().unwrap_or_default();
+    let alternative = reference.venue(&order.venue).and_then(|v| v.alternative.as_deref());
+    match route(&order.venue, status, alternative, order.may_reroute) {
+        Route::Send { venue, rerouted_from } => {
+            order.venue = venue;
+            order.rerouted_from = rerouted_from;
+        }
+        Route::Hold { reason } => {
+            order.state = OrderState::Held;
+            order.held_for = Some(order.venue.clone());
+            order.reason = Some(reason);
+        }
+    }
+}
+
+/// Sends new orders (the queue drops a message whose deduplication id, the order id, it
+/// has seen), then records that they went and shows it on the read side.
+async fn send_orders(
+    orders: &impl OrderStore,
+    gateway: &impl OrderGateway,
+    views: &impl ReadModel,
+    to_send: Vec<Order>,
+) -> Result<u32, StepError> {
+    let messages: Vec<OrderMessage> = to_send.iter().map(OrderMessage::from).collect();
+    gateway.send(&messages).await?;
+    let mut sent = 0;
+    for mut o in to_send {
+        orders.mark_sent(&o.id).await?;
+        o.state = OrderState::Sent;
+        o.held_for = None;
+        views.advance_trade(&o.job_id, &trade_key(&o.account, &o.security, o.side), &o).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// What releasing a venue's held orders did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReleaseReport {
+    pub venue: String,
+    pub released: u32,
+    pub rerouted: u32,
+    /// Still held: their venue is still halted and they may not go elsewhere.
+    pub still_held: u32,
+}
+
+/// Sends the orders held for `venue` wherever routing now allows (its own venue once it
+/// is no longer halted, or a healthy alternative). Safe to repeat and to run after a crash
+/// at any point: an order released but not yet marked sent is sent again to the same
+/// venue, whose queue drops the duplicate.
+pub async fn release_held_orders<S: ReferenceSource>(
+    orders: &(impl OrderStore + VenueHealthStore),
+    gateway: &impl OrderGateway,
+    views: &impl ReadModel,
+    reference: &ReferenceCache<S>,
+    trade_date: chrono::NaiveDate,
+    venue: &str,
+) -> Result<ReleaseReport, StepError> {
+    let mut report = ReleaseReport { venue: venue.to_string(), ..Default::default() };
+    let held = orders.held_orders(venue).await?;
+    if held.is_empty() {
+        return Ok(report);
+    }
+    let snapshot = reference.snapshot(trade_date).await?;
+    let health = venue_statuses(orders).await?;
+    let mut to_send = Vec::new();
+    for mut o in held {
+        if o.state == OrderState::Held {
+            let mut routed = o.clone();
+            routed.state = OrderState::New;
+            apply_route(&mut routed, &snapshot.reference, &health);
+            if routed.state == OrderState::Held {
+                report.still_held += 1;
+                continue;
+            }
+            if !orders.release_order(&o.id, &routed.venue, routed.rerouted_from.as_deref()).await? {
+                // Released by a concurrent run: read what it decided.
+                match orders.order(&o.id).await? {
+                    Some(current) if current.state == OrderState::New => o = current,
+                    _ => continue,
+                }
+            } else {
+                o = routed;
+            }
+        }
+        report.rerouted += u32::from(o.rerouted_from.is_some());
+        to_send.push(o);
+    }
+    report.released = send_orders(orders, gateway, views, to_send).await?;
+    Ok(report)
 }
 
 /// The Catch path: the batch is marked failed with the error, its accounts untraded.

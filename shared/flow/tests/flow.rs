@@ -3,13 +3,16 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use ballast_core::VenueStatus;
 use ballast_core::{Account, ReferenceFile};
 use ballast_flow::faults::{Crash, Faulty};
+use ballast_flow::health::VenueHealth;
 use ballast_flow::memory::{MemoryPlatform, MemoryQueues, MemoryStore, MemoryWorkflow};
 use ballast_flow::orchestrator::{execute, run_batch, run_job};
-use ballast_flow::ports::{AccountStore, OrderStore, ReadModel};
+use ballast_flow::ports::{AccountStore, OrderStore, ReadModel, VenueHealthStore};
 use ballast_flow::{
-    accept_rebalance, apply_execution_report, job_status, job_trades, JobStatus, OrderState, ReportFailure, TradeState,
+    accept_rebalance, apply_execution_report, job_status, job_trades, release_held_orders, JobStatus, OrderState,
+    ReportFailure, TradeState,
 };
 use ballast_refcache::{MemorySource, ReferenceCache, Ttls};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -293,4 +296,192 @@ async fn a_batch_the_workflow_left_unfinished_is_failed_and_the_job_still_ends()
     assert_eq!(status, JobStatus::Submitted);
     p.execute_queued().await.unwrap();
     assert_eq!(job_status(s, &a.job.id).await.unwrap().status, JobStatus::CompletedWithFailures);
+}
+
+/// Sets a venue's detected status (as the anomaly detector would).
+async fn set_venue(store: &impl VenueHealthStore, venue: &str, status: VenueStatus) {
+    let mut h = store
+        .venue_health()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|h| h.venue == venue)
+        .unwrap_or_else(|| VenueHealth::new(venue));
+    h.detected = status;
+    h.version += 1;
+    assert!(store.put_venue_health(&h).await.unwrap());
+}
+
+fn queued(queues: &MemoryQueues) -> BTreeMap<String, Vec<String>> {
+    queues
+        .venues()
+        .into_iter()
+        .map(|v| (v.clone(), queues.receive(&v, usize::MAX).into_iter().map(|m| m.order_id).collect()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_halted_venues_orders_wait_and_go_out_once_when_it_recovers() {
+    let (p, accounts, date) = platform(60).await;
+    let s = &p.store;
+    // XNYS and its alternative XNAS are both halted: nowhere to reroute.
+    set_venue(s, "XNYS", VenueStatus::Halted).await;
+    set_venue(s, "XNAS", VenueStatus::Halted).await;
+    let a = p.accept(&body(&accounts, r#","mode":"full""#), None, now(), date).await.unwrap();
+    assert_eq!(p.run(&a.job.id).await.unwrap(), JobStatus::Submitted);
+    let orders = s.job_orders(&a.job.id).await.unwrap();
+    let held: Vec<_> = orders.iter().filter(|o| o.state == OrderState::Held).collect();
+    assert!(held.len() > 20, "{} held of {}", held.len(), orders.len());
+    assert!(held.iter().all(|o| o.venue == "XNYS" || o.venue == "XNAS"));
+    assert!(held.iter().all(|o| o.reason.as_deref().is_some_and(|r| r.contains("halted"))));
+    let first = queued(&p.queues);
+    assert!(first.get("XNYS").is_none_or(Vec::is_empty) && first.get("XNAS").is_none_or(Vec::is_empty), "{first:?}");
+    let view = job_status(s, &a.job.id).await.unwrap();
+    assert_eq!(view.trades.get(&TradeState::Held).copied(), Some(held.len() as u64));
+
+    // Nothing is released while the venue is still halted.
+    let r = release_held_orders(s, &p.queues, s, &p.reference, date, "XNYS").await.unwrap();
+    assert_eq!((r.released, r.still_held), (0, held.iter().filter(|o| o.venue == "XNYS").count() as u32));
+    // XNYS recovers: its held orders go to it, once, however often the release runs.
+    set_venue(s, "XNYS", VenueStatus::Healthy).await;
+    let r = release_held_orders(s, &p.queues, s, &p.reference, date, "XNYS").await.unwrap();
+    let again = release_held_orders(s, &p.queues, s, &p.reference, date, "XNYS").await.unwrap();
+    assert_eq!(again.released, 0);
+    let sent = queued(&p.queues);
+    let xnys: Vec<_> = held.iter().filter(|o| o.venue == "XNYS").map(|o| o.id.clone()).collect();
+    assert_eq!(r.released as usize, xnys.len());
+    assert_eq!(sent.get("XNYS").cloned().unwrap_or_default().len(), xnys.len());
+    // XNAS is still halted: its orders are still held, and XNYS's alternative is not used.
+    for o in s.job_orders(&a.job.id).await.unwrap() {
+        match o.venue.as_str() {
+            "XNAS" if held.iter().any(|h| h.id == o.id) => assert_eq!(o.state, OrderState::Held),
+            "XNYS" if xnys.contains(&o.id) => assert_eq!((o.state, o.held_for.as_deref()), (OrderState::Sent, None)),
+            _ => {}
+        }
+    }
+    let view = job_status(s, &a.job.id).await.unwrap();
+    assert_eq!(view.trades.get(&TradeState::Held).copied().unwrap_or(0), (held.len() - xnys.len()) as u64);
+    // XNAS recovers too; then every order reaches a final state and the job completes.
+    set_venue(s, "XNAS", VenueStatus::Healthy).await;
+    release_held_orders(s, &p.queues, s, &p.reference, date, "XNAS").await.unwrap();
+    for venue in p.queues.venues() {
+        for order in p.queues.receive(&venue, usize::MAX) {
+            for r in execute(&order) {
+                apply_execution_report(s, s, s, &r).await.unwrap();
+            }
+        }
+    }
+    // The earlier drained messages (other venues) were never executed: do them too.
+    for ids in first.values().chain(sent.values()) {
+        for id in ids {
+            let o = s.order(id).await.unwrap().unwrap();
+            for r in execute(&ballast_flow::OrderMessage::from(&o)) {
+                apply_execution_report(s, s, s, &r).await.unwrap();
+            }
+        }
+    }
+    let orders = s.job_orders(&a.job.id).await.unwrap();
+    assert!(
+        orders.iter().all(|o| o.state.is_final()),
+        "{:?}",
+        orders.iter().filter(|o| !o.state.is_final()).collect::<Vec<_>>()
+    );
+    assert_eq!(job_status(s, &a.job.id).await.unwrap().status, JobStatus::Completed);
+    // One message per order, over the whole run.
+    assert_eq!(p.queues.sends() as usize, orders.len());
+}
+
+#[tokio::test]
+async fn orders_go_to_a_healthy_alternative_unless_the_client_directs_routing() {
+    let (file, mut accounts) = book(40);
+    let date = trade_date(&file);
+    for a in accounts.iter_mut().take(10) {
+        a.profile.directed_routing = true;
+    }
+    let p = MemoryPlatform::new(ReferenceCache::new(MemorySource::new(file), Ttls::default()));
+    p.store.put_accounts(&accounts).await.unwrap();
+    let s = &p.store;
+    set_venue(s, "XNYS", VenueStatus::Halted).await;
+    set_venue(s, "ARCX", VenueStatus::Degraded).await;
+    let a = p.accept(&body(&accounts, r#","mode":"full""#), None, now(), date).await.unwrap();
+    p.run(&a.job.id).await.unwrap();
+    let directed: HashSet<&str> = accounts.iter().take(10).map(|a| a.id.as_str()).collect();
+    let orders = s.job_orders(&a.job.id).await.unwrap();
+    let mut seen = BTreeMap::new();
+    for o in &orders {
+        let from = o.rerouted_from.as_deref();
+        let kind = match (o.venue.as_str(), from, o.state, directed.contains(o.account.as_str())) {
+            ("XNAS", Some("XNYS"), OrderState::Sent, false) => "XNYS rerouted to XNAS",
+            ("BATS", Some("ARCX"), OrderState::Sent, false) => "ARCX rerouted to BATS",
+            ("XNYS", None, OrderState::Held, true) => "XNYS held (directed)",
+            ("ARCX", None, OrderState::Sent, true) => "ARCX kept (directed; degraded, not down)",
+            ("XNYS", _, _, _) | ("ARCX", _, _, _) => panic!("misrouted: {o:?}"),
+            _ => "elsewhere",
+        };
+        *seen.entry(kind).or_insert(0) += 1;
+    }
+    for kind in ["XNYS rerouted to XNAS", "ARCX rerouted to BATS", "XNYS held (directed)"] {
+        assert!(seen.contains_key(kind), "{kind}: {seen:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_crash_at_any_write_of_a_release_never_loses_or_doubles_an_order() {
+    let (file, accounts) = book(12);
+    let date = trade_date(&file);
+    let reference = ReferenceCache::new(MemorySource::new(file), Ttls::default());
+    let run = |n: u64, crash: Crash, in_queue: bool| {
+        let reference = &reference;
+        let accounts = &accounts;
+        async move {
+            let store = Faulty::new(MemoryStore::new());
+            let queues = Faulty::new(MemoryQueues::new());
+            store.inner.put_accounts(accounts).await.unwrap();
+            set_venue(&store.inner, "XNYS", VenueStatus::Halted).await;
+            set_venue(&store.inner, "XNAS", VenueStatus::Halted).await;
+            let b = body(accounts, r#","mode":"full""#);
+            let job = accept_rebalance(&store, &store, &MemoryWorkflow::new(), &store, &b, None, now(), date)
+                .await
+                .unwrap()
+                .job
+                .id;
+            run_job(&store, &store, &store, &queues, &store, reference, &job).await.unwrap();
+            queued(&queues.inner);
+            set_venue(&store.inner, "XNYS", VenueStatus::Healthy).await;
+            let writes_before = store.writes() + queues.writes();
+            if in_queue {
+                queues.fail_write(n, crash)
+            } else {
+                store.fail_write(n, crash)
+            }
+            // The first release may fail part-way; the next one (the detector's next batch) finishes it.
+            let _ = release_held_orders(&store, &queues, &store, reference, date, "XNYS").await;
+            release_held_orders(&store, &queues, &store, reference, date, "XNYS").await.unwrap();
+            let sent = queued(&queues.inner).remove("XNYS").unwrap_or_default();
+            let orders = store.inner.job_orders(&job).await.unwrap();
+            (sent, orders, store.writes() + queues.writes() - writes_before)
+        }
+    };
+    let (clean, orders, writes) = run(u64::MAX, Crash::Before, false).await;
+    let want: Vec<String> =
+        orders.iter().filter(|o| o.venue == "XNYS" && o.state == OrderState::Sent).map(|o| o.id.clone()).collect();
+    assert!(want.len() > 5, "{}", want.len());
+    assert_eq!(sorted(clean.clone()), sorted(want.clone()));
+    for crash in [Crash::Before, Crash::After] {
+        for n in 1..=writes {
+            for in_queue in [false, true] {
+                let (sent, orders, _) = run(n, crash, in_queue).await;
+                let what = format!("crash {crash:?} at write {n} of {writes} (in the queue: {in_queue})");
+                assert_eq!(sorted(sent), sorted(want.clone()), "{what}: each released order queued once");
+                let xnys: Vec<_> = orders.iter().filter(|o| o.venue == "XNYS" && o.held_for.is_none()).collect();
+                assert_eq!(xnys.len(), want.len(), "{what}");
+                assert!(xnys.iter().all(|o| o.state == OrderState::Sent), "{what}");
+            }
+        }
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
 }
