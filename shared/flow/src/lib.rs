@@ -3,6 +3,8 @@
 //! orders reach the market centers exactly once; execution reports move them to a final
 //! state; the read side answers status queries. No AWS types here: `ballast-aws` adapts
 //! the ports to DynamoDB, SQS and Step Functions, [`memory`] keeps them in process.
+//! [`simulator`] answers orders as market centers would, faults included, on simulated
+//! time, and turns the reports into telemetry for market-center fault detection.
 
 pub mod faults;
 pub mod health;
@@ -13,6 +15,7 @@ pub mod ports;
 pub mod report;
 pub mod request;
 pub mod service;
+pub mod simulator;
 
 pub use model::*;
 pub use request::{ApiError, RebalanceRequest};
