@@ -255,3 +255,61 @@ async fn a_crash_at_each_kind_of_write_never_loses_or_doubles_an_order_on_real_s
         assert_eq!((got.orders, got.queued, got.submitted), (clean.orders, clean.orders, clean.orders as u64), "{key}");
     }
 }
+
+/// Routing by venue health over DynamoDB and SQS: a halted venue's orders are held (in the
+/// sparse `by_held` index), none reach its queue, and once it recovers each goes out once.
+#[tokio::test]
+async fn a_halted_venues_orders_are_held_in_dynamodb_and_released_once() {
+    use ballast_core::VenueStatus;
+    use ballast_flow::health::VenueHealth;
+    use ballast_flow::ports::VenueHealthStore;
+    use ballast_flow::release_held_orders;
+
+    let l = local(30, &["XNYS", "XNAS", "ARCX", "BATS", "FUNDSERV", "TRACE", "OTC"]).await;
+    let s = &l.store;
+    let set = |venue: &'static str, status: VenueStatus| async move {
+        let mut h = s
+            .venue_health()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|h| h.venue == venue)
+            .unwrap_or_else(|| VenueHealth::new(venue));
+        h.detected = status;
+        h.version += 1;
+        assert!(s.put_venue_health(&h).await.unwrap());
+        // A writer that read the old version loses.
+        let mut stale = h.clone();
+        stale.detected = VenueStatus::Healthy;
+        assert!(!s.put_venue_health(&stale).await.unwrap());
+    };
+    set("XNYS", VenueStatus::Halted).await;
+    set("XNAS", VenueStatus::Halted).await;
+    let job =
+        accept_rebalance(s, s, &l.workflow, s, &body(&l.accounts, r#","mode":"full""#), None, now(), l.trade_date)
+            .await
+            .unwrap()
+            .job
+            .id;
+    run_job(s, s, s, &l.gateway, s, &l.reference, &job).await.unwrap();
+    let held = s.held_orders("XNYS").await.unwrap();
+    assert!(!held.is_empty());
+    assert!(held.iter().all(|o| o.state == ballast_flow::OrderState::Held && o.venue == "XNYS"));
+    assert!(drain(&l.clients, &l.queues.orders["XNYS"]).await.is_empty());
+
+    set("XNYS", VenueStatus::Healthy).await;
+    let r = release_held_orders(s, &l.gateway, s, &l.reference, l.trade_date, "XNYS").await.unwrap();
+    assert_eq!(r.released as usize, held.len());
+    assert_eq!(release_held_orders(s, &l.gateway, s, &l.reference, l.trade_date, "XNYS").await.unwrap().released, 0);
+    let sent: Vec<OrderMessage> =
+        drain(&l.clients, &l.queues.orders["XNYS"]).await.iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+    let mut ids: Vec<_> = sent.iter().map(|m| m.order_id.clone()).collect();
+    ids.sort();
+    let mut want: Vec<_> = held.iter().map(|o| o.id.clone()).collect();
+    want.sort();
+    assert_eq!(ids, want);
+    assert!(s.held_orders("XNYS").await.unwrap().is_empty());
+    let views = job_trades(s, &job, None, Some("held"), None, Some("500")).await.unwrap();
+    assert!(views.trades.iter().all(|t| t.state == TradeState::Held));
+    assert_eq!(views.trades.len(), s.held_orders("XNAS").await.unwrap().len());
+}
