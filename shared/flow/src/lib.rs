@@ -6,6 +6,7 @@
 //! [`simulator`] answers orders as market centers would, faults included, on simulated
 //! time, and turns the reports into telemetry for market-center fault detection.
 
+pub mod anomaly;
 pub mod faults;
 pub mod health;
 pub mod memory;

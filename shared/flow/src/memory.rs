@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use ballast_core::Account;
 use chrono::{DateTime, Utc};
 
+use crate::anomaly::{AnomalyDecision, DecisionLog, TelemetryStore, VenueTelemetry};
 use crate::health::VenueHealth;
 use crate::model::{
     AccountTrades, BatchCounts, BatchFailure, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job,
@@ -31,6 +32,8 @@ struct State {
     summaries: BTreeMap<(String, u32), BatchSummary>,
     views: BTreeMap<(String, String), TradeView>,
     venues: BTreeMap<String, VenueHealth>,
+    telemetry: BTreeMap<String, VenueTelemetry>,
+    decisions: Vec<AnomalyDecision>,
 }
 
 /// Every store port over one in-process state.
@@ -52,6 +55,11 @@ impl MemoryStore {
     /// Every order, for tests and the embedded report.
     pub fn all_orders(&self) -> Vec<Order> {
         self.lock().orders.values().cloned().collect()
+    }
+
+    /// Every anomaly decision recorded, oldest first.
+    pub fn decisions(&self) -> Vec<AnomalyDecision> {
+        self.lock().decisions.clone()
     }
 }
 
@@ -233,6 +241,32 @@ impl OrderStore for MemoryStore {
             }
             _ => Ok(false),
         }
+    }
+}
+
+impl TelemetryStore for MemoryStore {
+    async fn telemetry_venues(&self) -> PortResult<Vec<String>> {
+        Ok(self.lock().telemetry.keys().cloned().collect())
+    }
+
+    async fn venue_telemetry(&self, venue: &str) -> PortResult<Option<VenueTelemetry>> {
+        Ok(self.lock().telemetry.get(venue).cloned())
+    }
+
+    async fn put_venue_telemetry(&self, t: &VenueTelemetry) -> PortResult<bool> {
+        let mut s = self.lock();
+        if s.telemetry.get(&t.venue).map_or(0, |x| x.version) + 1 != t.version {
+            return Ok(false);
+        }
+        s.telemetry.insert(t.venue.clone(), t.clone());
+        Ok(true)
+    }
+}
+
+impl DecisionLog for MemoryStore {
+    async fn record(&self, decisions: &[AnomalyDecision]) -> PortResult<()> {
+        self.lock().decisions.extend_from_slice(decisions);
+        Ok(())
     }
 }
 
