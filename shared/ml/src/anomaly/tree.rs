@@ -240,11 +240,40 @@ impl Tree {
 
     /// RCF's scalar anomaly score of `point` against this tree (about 1 for typical points,
     /// larger for points that would be isolated near the root).
+    /// The forest scores trees in groups with [`step`](Self::step) and
+    /// [`score_from_leaf`](Self::score_from_leaf); this is the one-tree version.
+    #[cfg(test)]
     pub fn score(&self, point: &[f32]) -> f64 {
-        if self.root == NIL {
-            return 0.0;
+        let Some(mut id) = self.root() else { return 0.0 };
+        let mut depth = 0;
+        while let Some(next) = self.step(id, point) {
+            id = next;
+            depth += 1;
         }
-        let (leaf, mut depth) = self.descend(point);
+        self.score_from_leaf(point, id, depth)
+    }
+
+    /// The root, or `None` for an empty tree.
+    pub fn root(&self) -> Option<u32> {
+        (self.root != NIL).then_some(self.root)
+    }
+
+    /// The child of internal node `id` on `point`'s side, or `None` when `id` is a leaf.
+    pub fn step(&self, id: u32, point: &[f32]) -> Option<u32> {
+        let node = &self.nodes[id as usize];
+        if node.is_leaf() {
+            None
+        } else if point[node.cut_dim as usize] <= node.cut {
+            Some(node.left)
+        } else {
+            Some(node.right)
+        }
+    }
+
+    /// Finishes [`score`](Self::score) once the descent reached `leaf` at `depth`: the
+    /// leaf's score, then blended with each box on the way up by the probability that a
+    /// random cut of that box would have isolated `point` there.
+    pub fn score_from_leaf(&self, point: &[f32], leaf: u32, mut depth: usize) -> f64 {
         let node = &self.nodes[leaf as usize];
         let mut score = if self.leaf_point(leaf) == point {
             1.0 / (depth as f64 + (1.0 + node.mass as f64).log2())
@@ -255,23 +284,14 @@ impl Tree {
         while id != NIL {
             depth -= 1;
             let p = self.separation_probability(id, point);
+            if p == 0.0 {
+                // The point is inside this box, hence inside every box above: nothing changes.
+                break;
+            }
             score = (1.0 - p) * score + p / (depth as f64 + 1.0);
             id = self.nodes[id as usize].parent;
         }
         score * (1.0 + self.mass() as f64).log2()
-    }
-
-    /// The leaf `point` falls into, and its depth (the root is at depth 0).
-    fn descend(&self, point: &[f32]) -> (u32, usize) {
-        let (mut id, mut depth) = (self.root, 0);
-        loop {
-            let node = &self.nodes[id as usize];
-            if node.is_leaf() {
-                return (id, depth);
-            }
-            id = if point[node.cut_dim as usize] <= node.cut { node.left } else { node.right };
-            depth += 1;
-        }
     }
 
     /// Probability that a random cut of the box of `id` extended by `point` separates
