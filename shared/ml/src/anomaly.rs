@@ -32,7 +32,7 @@ mod threshold;
 mod tree;
 
 pub use artifact::{ModelArtifact, FORMAT_VERSION, MODEL_KIND};
-pub use detector::{train, DetectorConfig, RcfDetector};
+pub use detector::{train, DetectorConfig, RcfDetector, StandardizeConfig};
 pub use forest::{ForestConfig, RandomCutForest};
 pub use stats::RunningStats;
 pub use threshold::{Threshold, ThresholdConfig};

@@ -210,6 +210,24 @@ mod tests {
     }
 
     #[test]
+    fn rcf_detector_finds_the_artificial_anomalies_of_a_small_subset() {
+        let (corpus, profiles) = shipped();
+        let corpus = corpus.subset(&[
+            "artificialNoAnomaly/art_flatline.csv",
+            "artificialWithAnomaly/art_daily_jumpsup.csv",
+            "artificialWithAnomaly/art_increase_spike_density.csv",
+        ]);
+        let evaluation = evaluate(&corpus, &RcfSeriesDetector::default(), &profiles).unwrap();
+        for p in &evaluation.profiles {
+            assert!(p.normalized > 50.0, "{p:?}");
+        }
+        let standard = evaluation.profile("standard").unwrap();
+        assert_eq!((standard.best.detected_windows, standard.best.missed_windows), (2, 0), "{standard:?}");
+        // A flat line is never anomalous: all its scores stay below the chosen threshold.
+        assert!(evaluation.scores[0].iter().all(|s| *s < standard.best.threshold));
+    }
+
+    #[test]
     fn scores_outside_0_1_or_of_wrong_length_are_errors() {
         struct Bad(f64, usize);
         impl SeriesDetector for Bad {

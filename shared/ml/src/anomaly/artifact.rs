@@ -87,7 +87,7 @@ impl RcfDetector {
         let config = artifact.config;
         let mut detector = RcfDetector::new(config.clone())?;
         if artifact.standardizer.as_ref().map(|s| s.dims())
-            != config.standardize_horizon.map(|_| config.forest.input_dims)
+            != config.standardize.as_ref().map(|_| config.forest.input_dims)
         {
             return Err(invalid("standardizer does not match the configuration"));
         }

@@ -11,10 +11,10 @@ use super::{AnomalyError, Detector, Scored};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectorConfig {
     pub forest: ForestConfig,
-    /// Memory (in points) of the per-feature mean and deviation each input value is
-    /// standardized with before shingling; `None` feeds raw values. Telemetry features have
-    /// unrelated units (counts, milliseconds, ratios), so the platform standardizes.
-    pub standardize_horizon: Option<f64>,
+    /// Per-feature standardization before shingling; `None` feeds raw values. Telemetry
+    /// features have unrelated units (counts, milliseconds, ratios), so the platform
+    /// standardizes.
+    pub standardize: Option<StandardizeConfig>,
     pub threshold: ThresholdConfig,
 }
 
@@ -22,9 +22,27 @@ impl Default for DetectorConfig {
     fn default() -> Self {
         Self {
             forest: ForestConfig::default(),
-            standardize_horizon: Some(5000.0),
+            standardize: Some(StandardizeConfig::default()),
             threshold: ThresholdConfig::default(),
         }
+    }
+}
+
+/// Each value becomes `(x - mean) / std` of its feature, with the mean and deviation of the
+/// stream's first `warmup` points, then frozen.
+///
+/// Those points only teach the standardizer; the forest starts after them. Frozen, because
+/// the forest keeps points for a long time and compares new points with old ones: scaling
+/// that keeps moving (after a level shift, say) would make every new point look new, and
+/// the unsettled statistics of the first few values would distort the sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StandardizeConfig {
+    pub warmup: u64,
+}
+
+impl Default for StandardizeConfig {
+    fn default() -> Self {
+        Self { warmup: 200 }
     }
 }
 
@@ -35,15 +53,19 @@ pub(crate) struct Standardizer {
 }
 
 /// Standardized values are kept within ±this, so a value far out stays finite as f32.
-const STANDARDIZED_LIMIT: f64 = 1e6;
+const STANDARDIZED_LIMIT: f64 = 1e30;
 
 impl Standardizer {
-    fn new(dims: usize, horizon: f64) -> Self {
-        Self { features: vec![RunningStats::new(horizon); dims] }
+    fn new(dims: usize) -> Self {
+        Self { features: vec![RunningStats::new(f64::MAX); dims] }
     }
 
     pub(crate) fn dims(&self) -> usize {
         self.features.len()
+    }
+
+    fn seen(&self) -> u64 {
+        self.features.first().map_or(0, RunningStats::count)
     }
 
     fn apply(&self, point: &[f32]) -> Vec<f32> {
@@ -61,8 +83,12 @@ fn standardize(x: f64, stats: &RunningStats) -> f64 {
     if stats.count() == 0 {
         return 0.0;
     }
-    // A constant feature has no deviation: measure departures from it in units of its size.
-    let scale = stats.std_dev().max(1e-3 * stats.mean().abs()).max(1e-9);
+    // A feature constant during the warm-up has no deviation: measure departures from it in
+    // units of its size, or of 1 when it was constantly 0 (a reject rate, say).
+    let mut scale = stats.std_dev().max(1e-3 * stats.mean().abs());
+    if scale < 1e-9 {
+        scale = 1.0;
+    }
     ((x - stats.mean()) / scale).clamp(-STANDARDIZED_LIMIT, STANDARDIZED_LIMIT)
 }
 
@@ -79,10 +105,10 @@ impl RcfDetector {
     pub fn new(config: DetectorConfig) -> Result<Self, AnomalyError> {
         let forest = RandomCutForest::new(config.forest.clone())?;
         config.threshold.validate()?;
-        if config.standardize_horizon.is_some_and(|h| !(h.is_finite() && h >= 1.0)) {
-            return Err(AnomalyError::InvalidConfig("standardize_horizon must be at least 1".into()));
+        if config.standardize.as_ref().is_some_and(|s| s.warmup == 0) {
+            return Err(AnomalyError::InvalidConfig("standardize warmup must be at least 1".into()));
         }
-        let standardizer = config.standardize_horizon.map(|h| Standardizer::new(config.forest.input_dims, h));
+        let standardizer = config.standardize.as_ref().map(|_| Standardizer::new(config.forest.input_dims));
         let threshold = Threshold::new(config.threshold.clone());
         Ok(Self { config, standardizer, forest, threshold })
     }
@@ -131,13 +157,16 @@ impl Detector for RcfDetector {
 
     fn update(&mut self, point: &[f32]) -> Result<Scored, AnomalyError> {
         let prepared = self.prepare(point)?;
+        if let (Some(s), Some(c)) = (&mut self.standardizer, &self.config.standardize) {
+            if s.seen() < c.warmup {
+                s.learn(point);
+                return Ok(Scored::NOT_READY);
+            }
+        }
         let raw = self.forest.update(&prepared)?;
         let scored = self.judge(raw);
         if let Some(score) = raw {
             self.threshold.observe(score);
-        }
-        if let Some(s) = &mut self.standardizer {
-            s.learn(point);
         }
         Ok(scored)
     }
@@ -214,7 +243,7 @@ mod tests {
         let mut detector = RcfDetector::new(config()).unwrap();
         assert!(detector.update(&[1.0]).is_err());
         assert!(detector.score(&[1.0, f32::INFINITY, 0.0]).is_err());
-        let bad = DetectorConfig { standardize_horizon: Some(0.0), ..config() };
+        let bad = DetectorConfig { standardize: Some(StandardizeConfig { warmup: 0 }), ..config() };
         assert!(RcfDetector::new(bad).is_err());
     }
 }

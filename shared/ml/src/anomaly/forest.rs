@@ -154,6 +154,12 @@ impl RandomCutForest {
         &self.config
     }
 
+    /// The latest shingled point (the last `shingle_size` inputs, oldest first), once the
+    /// shingle is full.
+    pub fn last_shingle(&self) -> Option<Vec<f32>> {
+        self.shingle.is_full().then(|| self.shingle.vector())
+    }
+
     /// Shingled points offered to the trees so far.
     pub fn points_seen(&self) -> u64 {
         self.seq
