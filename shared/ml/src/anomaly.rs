@@ -1,1 +1,87 @@
-//! (arrives with issue 6)
+//! Streaming anomaly detection with a Random Cut Forest (RCF).
+//!
+//! The product use (issue 6): one detector per market center scores the venue's shingled
+//! telemetry vectors (one vector per time window); a [`Scored::grade`] above 0 means the
+//! score passed the learned threshold, and routing to the venue degrades or halts.
+//!
+//! - [`Detector`]: the small interface the rest of the platform uses, so the model can be
+//!   swapped.
+//! - [`RcfDetector`]: input standardization, a [`RandomCutForest`] and a learned
+//!   [`Threshold`]; [`train`] streams a history through it.
+//! - [`ModelArtifact`]: the versioned, serializable form of a trained detector (JSON).
+//!
+//! # Why our own forest
+//! The brief asked to evaluate crates.io `krcflib` 4.0.2 (a modified copy of AWS's Rust RCF)
+//! first. Measured on this machine (release build, 50 trees, sample 256, shingle 8, one
+//! thread): about 17,500 score-and-update/s on 1-dimensional input (42,000 score-only/s)
+//! and 5,300/s on 9 features; its serde state was 3.0 MB of JSON for the 1-dimensional
+//! forest and 20 MB for 9 features. It also pulls in `num`, `rand` 0.9 and `rayon`, and it
+//! is a third party's fork rather than AWS's crate. The forest here is about 400 lines
+//! (random cuts proportional to bounding-box ranges, per-tree weighted reservoir samples,
+//! AWS's scalar score), is several times faster (see `benches/rcf.rs`), has no
+//! dependencies, and saves its exact state compactly, so a loaded model scores exactly as
+//! the saved one.
+
+mod artifact;
+mod detector;
+mod forest;
+mod rng;
+mod shingle;
+mod stats;
+mod threshold;
+mod tree;
+
+pub use artifact::{ModelArtifact, FORMAT_VERSION, MODEL_KIND};
+pub use detector::{train, DetectorConfig, RcfDetector, StandardizeConfig};
+pub use forest::{ForestConfig, RandomCutForest};
+pub use stats::RunningStats;
+pub use threshold::{Threshold, ThresholdConfig};
+
+/// What a detector says about one point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    /// Raw anomaly score (for RCF about 1 for ordinary points); 0 while not ready.
+    pub score: f64,
+    /// The threshold the score was judged against (infinite while not ready).
+    pub threshold: f64,
+    /// 0 at or below the threshold, rising to 1 well above it.
+    pub grade: f64,
+    /// Whether the detector has seen enough to judge (forest filled, threshold warmed up).
+    pub ready: bool,
+}
+
+impl Scored {
+    /// A point judged before the detector is ready: never an anomaly.
+    pub const NOT_READY: Scored = Scored { score: 0.0, threshold: f64::INFINITY, grade: 0.0, ready: false };
+
+    pub fn is_anomaly(&self) -> bool {
+        self.grade > 0.0
+    }
+}
+
+/// A streaming anomaly detector over fixed-length `f32` points.
+///
+/// Implementations score a point *before* learning it, so a score never depends on the
+/// point itself or on anything after it.
+pub trait Detector {
+    /// Values in each input point.
+    fn input_dims(&self) -> usize;
+
+    /// Judges `point` as the next point of the stream without learning it.
+    fn score(&self, point: &[f32]) -> Result<Scored, AnomalyError>;
+
+    /// Judges `point` as [`score`](Detector::score) would, then learns it.
+    fn update(&mut self, point: &[f32]) -> Result<Scored, AnomalyError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnomalyError {
+    #[error("point has {got} values, the detector expects {expected}")]
+    DimensionMismatch { expected: usize, got: usize },
+    #[error("value {index} of the point is not finite")]
+    NonFinite { index: usize },
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    #[error("invalid model artifact: {0}")]
+    Artifact(String),
+}

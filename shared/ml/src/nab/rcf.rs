@@ -1,0 +1,182 @@
+//! The platform's RCF detector, run as NAB runs a detector: one fresh model per series,
+//! the same configuration for every series, one score in [0, 1] per row.
+//!
+//! Each value goes through [`RcfDetector`] (shingled, scored before it is learned). The
+//! row's NAB score is the raw forest score expressed against the detector's running score
+//! statistics, `z = (score - mean) / std`, squashed to `z / (z + scale)`. Two rules then
+//! keep one event from raising many alarms, since NAB rewards the first detection of an
+//! event and charges every repeated one outside its window:
+//! - after a row whose `z` reaches `alarm_z` (an alarm), the next `quiet_rows` rows are
+//!   damped: one anomaly disturbs a whole shingle's worth of scores, and often more;
+//! - an alarm whose shingle is close to a shingle of one of the last `alarm_memory` alarm
+//!   events is a known, recurring event (a daily batch job, a daily auction) and is damped
+//!   too. An event's shingles are the `shingle_size` before and after its alarm (so that
+//!   an event recurring with its alarm a row earlier or later is still recognised); close
+//!   means within `repeat_tolerance` times the shingle's distance from the stream's mean.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::anomaly::{Detector, DetectorConfig, RcfDetector, RunningStats, Threshold};
+
+use super::{Series, SeriesDetector};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RcfSeriesConfig {
+    pub detector: DetectorConfig,
+    /// `z` at which `z / (z + scale)` is one half.
+    pub scale: f64,
+    /// `z` of a row that raises an alarm.
+    pub alarm_z: f64,
+    /// Rows after an alarm whose scores are multiplied by `quiet_factor`.
+    pub quiet_rows: usize,
+    pub quiet_factor: f64,
+    /// Past alarms remembered to recognise recurring events (0: none).
+    pub alarm_memory: usize,
+    pub repeat_tolerance: f64,
+}
+
+impl Default for RcfSeriesConfig {
+    fn default() -> Self {
+        Self {
+            detector: DetectorConfig { standardize: None, ..DetectorConfig::default() },
+            scale: 5.0,
+            alarm_z: 4.0,
+            quiet_rows: 150,
+            quiet_factor: 0.0,
+            alarm_memory: 16,
+            repeat_tolerance: 0.15,
+        }
+    }
+}
+
+pub struct RcfSeriesDetector {
+    name: String,
+    config: RcfSeriesConfig,
+}
+
+impl RcfSeriesDetector {
+    pub fn new(name: &str, config: RcfSeriesConfig) -> Self {
+        Self { name: name.to_string(), config }
+    }
+
+    pub fn config(&self) -> &RcfSeriesConfig {
+        &self.config
+    }
+}
+
+impl Default for RcfSeriesDetector {
+    fn default() -> Self {
+        Self::new("ballastRcf", RcfSeriesConfig::default())
+    }
+}
+
+impl SeriesDetector for RcfSeriesDetector {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn score_series(&self, series: &Series) -> Result<Vec<f64>, String> {
+        let mut detector = RcfDetector::new(self.config.detector.clone()).map_err(|e| e.to_string())?;
+        let mut alarms = Alarms::new(&self.config);
+        let mut out = Vec::with_capacity(series.len());
+        for &value in &series.values {
+            let stats: Threshold = detector.threshold().clone();
+            let scored = detector.update(&[value as f32]).map_err(|e| e.to_string())?;
+            let z = if scored.score > 0.0 { stats.z_score(scored.score).max(0.0) } else { 0.0 };
+            let squashed = z / (z + self.config.scale);
+            out.push(alarms.judge(z, squashed, value, &detector));
+        }
+        Ok(out)
+    }
+}
+
+/// The quiet period and the memory of past alarm events.
+struct Alarms<'a> {
+    config: &'a RcfSeriesConfig,
+    /// Shingles per event side (the forest's shingle size).
+    span: usize,
+    quiet_left: usize,
+    /// Shingles still to record into the memory after the latest alarm.
+    recording_left: usize,
+    /// The latest `span` shingles.
+    recent: VecDeque<Vec<f32>>,
+    past: VecDeque<Vec<f32>>,
+    values: RunningStats,
+}
+
+impl<'a> Alarms<'a> {
+    fn new(config: &'a RcfSeriesConfig) -> Self {
+        Self {
+            config,
+            span: config.detector.forest.shingle_size,
+            quiet_left: 0,
+            recording_left: 0,
+            recent: VecDeque::new(),
+            past: VecDeque::new(),
+            values: RunningStats::new(f64::MAX),
+        }
+    }
+
+    /// The row's NAB score, given its `z` and squashed score.
+    fn judge(&mut self, z: f64, squashed: f64, value: f64, detector: &RcfDetector) -> f64 {
+        self.values.push(value);
+        let Some(shingle) = detector.forest().last_shingle() else { return squashed };
+        let alarm = z >= self.config.alarm_z && self.quiet_left == 0;
+        let repeat = alarm && self.is_repeat(&shingle);
+        self.track(shingle, alarm);
+        if self.quiet_left > 0 {
+            self.quiet_left -= 1;
+            return squashed * self.config.quiet_factor;
+        }
+        if repeat {
+            return squashed * self.config.quiet_factor;
+        }
+        if alarm {
+            self.quiet_left = self.config.quiet_rows;
+        }
+        squashed
+    }
+
+    /// Keeps the latest shingles, and moves them into the memory around an alarm.
+    fn track(&mut self, shingle: Vec<f32>, alarm: bool) {
+        if alarm {
+            let before: Vec<Vec<f32>> = self.recent.drain(..).collect();
+            for s in before {
+                self.remember(s);
+            }
+            self.recording_left = self.span + 1;
+        }
+        if self.recording_left > 0 {
+            self.recording_left -= 1;
+            self.remember(shingle.clone());
+        }
+        if self.recent.len() == self.span {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(shingle);
+    }
+
+    fn is_repeat(&self, shingle: &[f32]) -> bool {
+        let mean = self.values.mean() as f32;
+        let spread = distance(shingle, shingle.iter().map(|_| mean));
+        spread > 0.0
+            && self.past.iter().any(|p| distance(shingle, p.iter().copied()) <= self.config.repeat_tolerance * spread)
+    }
+
+    fn remember(&mut self, shingle: Vec<f32>) {
+        let capacity = self.config.alarm_memory * (2 * self.span + 1);
+        if capacity == 0 {
+            return;
+        }
+        if self.past.len() == capacity {
+            self.past.pop_front();
+        }
+        self.past.push_back(shingle);
+    }
+}
+
+fn distance(a: &[f32], b: impl Iterator<Item = f32>) -> f64 {
+    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt()
+}
