@@ -15,10 +15,10 @@ MODE ?= tolerance
 OUT ?= out
 BOOK ?= book
 
-.PHONY: cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
+.PHONY: eval-nab model-server cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
 
 # The Lambda functions (functions/*) and a sample event for `make invoke`.
-FUNCTIONS := batching query rebalance check submit finalize execution-reports
+FUNCTIONS := batching query rebalance check submit finalize execution-reports anomaly-inference
 FN ?= batching
 EVENT ?= events/batching/post-rebalances.json
 
@@ -71,6 +71,19 @@ test: services services-check cdk-deps
 
 bench:
 	cargo bench -p ballast-embedded
+
+# --- models -------------------------------------------------------------------------------
+# The anomaly detector on a folder in NAB's layout (data/<category>/<series>.csv and
+# combined_windows.json): per-profile scores, the standard one last; each series' scores
+# in NAB's results layout under RESULTS_DIR (default: <NAB_DIR>/results).
+NAB_DIR ?= shared/ml/data/nab
+RESULTS_DIR ?=
+eval-nab:
+	cargo run --release --quiet -p ballast-ml --bin ballast-eval-nab -- --nab-dir $(NAB_DIR) $(if $(RESULTS_DIR),--results-dir $(RESULTS_DIR))
+
+# The model container's binary (sagemaker/): `target/release/ballast-model-server train|serve`.
+model-server:
+	cargo build --release -p ballast-model-server
 
 # --- infra/cdk: the CDK app (docs: infra/cdk/README.md) ---------------------------------
 CDK := cd infra/cdk && CDK_DISABLE_CLI_TELEMETRY=true npx cdk

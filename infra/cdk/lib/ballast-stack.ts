@@ -78,15 +78,16 @@ export class BallastStack extends Stack {
     const check = make('check', tables);
     const orderQueues: Record<string, string> = {};
     for (const [mc, q] of data.orderQueues) orderQueues[mc] = q.queueUrl;
-    const queuesEnv = {
+    // With the models, every order sent is also reported to the anomaly detector's queue.
+    const queuesEnv: Record<string, string> = {
       BALLAST_ORDER_QUEUES: this.toJsonString(orderQueues),
       BALLAST_ORDER_QUEUE_DEFAULT: data.orderQueues.get(settings.defaultMarketCenter)!.queueUrl,
+      ...(data.telemetryQueue ? { BALLAST_TELEMETRY_QUEUE: data.telemetryQueue.queueUrl } : {}),
     };
     // SendMessageBatch is authorized as SendMessage; the queues are encrypted with the key.
+    const sendTargets = [...data.orderQueues.values(), ...(data.telemetryQueue ? [data.telemetryQueue] : [])];
     const grantSendOrders = (fn: lambda.Function) => {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [...data.orderQueues.values()].map((q) => q.queueArn) }),
-      );
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: sendTargets.map((q) => q.queueArn) }));
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [data.key.keyArn] }));
     };
     const submit = make('submit', { ...tables, ...queuesEnv });
@@ -157,6 +158,7 @@ export class BallastStack extends Stack {
         ...tables,
         ...queuesEnv,
         BALLAST_ANOMALY_ENDPOINT: models.anomalyEndpoint.name,
+        BALLAST_ANOMALY_SHINGLE: '8',
         ...db,
       });
       grantTable(anomaly, data.table, { write: true, indexes: ['by_held'] });

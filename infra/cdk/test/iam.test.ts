@@ -38,7 +38,7 @@ const consume = (q: { queueArn: string }) =>
     pairs(['kms:Decrypt'], [r(data.key.keyArn)]),
   );
 const sendOrders = () => [
-  ...pairs(['sqs:SendMessage'], [...data.orderQueues.values()].map((q) => r(q.queueArn))),
+  ...pairs(['sqs:SendMessage'], [...data.orderQueues.values(), data.telemetryQueue!].map((q) => r(q.queueArn))),
   ...pairs(['kms:GenerateDataKey', 'kms:Decrypt'], [r(data.key.keyArn)]),
 ];
 const dbConnect = () => [

@@ -18,6 +18,8 @@ pub struct Config {
     pub default_order_queue: Option<String>,
     /// The rebalance state machine (`BALLAST_STATE_MACHINE_ARN`).
     pub state_machine_arn: String,
+    /// The anomaly detector's queue, told of every order sent (`BALLAST_TELEMETRY_QUEUE`).
+    pub telemetry_queue: Option<String>,
     /// Endpoint overrides for local services: DynamoDB (`BALLAST_DYNAMODB_ENDPOINT`) and
     /// SQS + Step Functions (`BALLAST_AWS_ENDPOINT`).
     pub dynamodb_endpoint: Option<String>,
@@ -44,6 +46,7 @@ impl Config {
             order_queues,
             default_order_queue: var("BALLAST_ORDER_QUEUE_DEFAULT"),
             state_machine_arn: var("BALLAST_STATE_MACHINE_ARN").unwrap_or_default(),
+            telemetry_queue: var("BALLAST_TELEMETRY_QUEUE"),
             dynamodb_endpoint: var("BALLAST_DYNAMODB_ENDPOINT"),
             aws_endpoint: var("BALLAST_AWS_ENDPOINT"),
         })

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use ballast_core::Account;
+use ballast_flow::anomaly::{AnomalyDecision, DecisionLog, TelemetryStore, VenueTelemetry};
 use ballast_flow::health::VenueHealth;
 use ballast_flow::model::{
     AccountTrades, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job, JobStatus, JobView, Order,
@@ -678,21 +679,75 @@ impl VenueHealthStore for DynamoStore {
     }
 
     async fn put_venue_health(&self, health: &VenueHealth) -> PortResult<bool> {
-        let mut item = key("VENUES", format!("VENUE#{}", health.venue));
-        item.insert("doc".into(), doc(health));
-        item.insert("version".into(), n(health.version));
+        self.put_versioned("VENUES", &health.venue, health, health.version, "venue health").await
+    }
+}
+
+/// Venue telemetry (open window, tracked orders, recent feature vectors): one item per
+/// market center in the `TELEMETRY` partition, each write conditional on its version.
+impl TelemetryStore for DynamoStore {
+    async fn telemetry_venues(&self) -> PortResult<Vec<String>> {
+        let items = self.query_prefix(&self.table, "TELEMETRY".into(), "VENUE#", "venue telemetry").await?;
+        Ok(items.iter().filter_map(|i| text(i, "sk")).map(|sk| sk.trim_start_matches("VENUE#").to_string()).collect())
+    }
+
+    async fn venue_telemetry(&self, venue: &str) -> PortResult<Option<VenueTelemetry>> {
+        match self.get(&self.table, "TELEMETRY".into(), format!("VENUE#{venue}"), "venue telemetry").await? {
+            Some(item) => read(&item, "venue telemetry").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn put_venue_telemetry(&self, t: &VenueTelemetry) -> PortResult<bool> {
+        self.put_versioned("TELEMETRY", &t.venue, t, t.version, "venue telemetry").await
+    }
+}
+
+/// Anomaly decisions wait in the write table (a day's partition, kept 30 days) until the
+/// feedback write-back copies them to Aurora for the next training run.
+impl DecisionLog for DynamoStore {
+    async fn record(&self, decisions: &[AnomalyDecision]) -> PortResult<()> {
+        let expires = (Utc::now() + chrono::TimeDelta::days(30)).timestamp();
+        let items = decisions
+            .iter()
+            .map(|d| {
+                let mut item = key(
+                    format!("DECISIONS#{}", d.window_start.format("%Y-%m-%d")),
+                    format!("{}#{}", d.window_start.format("%Y-%m-%dT%H:%M:%SZ"), d.venue),
+                );
+                item.insert("doc".into(), doc(d));
+                item.insert("expires_at".into(), n(expires));
+                item
+            })
+            .collect();
+        self.write_all(&self.table, items, "anomaly decisions").await
+    }
+}
+
+impl DynamoStore {
+    /// Puts `value` as `<partition>` / `VENUE#<venue>` if the stored version is
+    /// `version - 1` (or there is none and `version` is 1); false when another writer won.
+    async fn put_versioned(
+        &self,
+        partition: &str,
+        venue: &str,
+        value: &impl Serialize,
+        version: u64,
+        what: &'static str,
+    ) -> PortResult<bool> {
+        let mut item = key(partition, format!("VENUE#{venue}"));
+        item.insert("doc".into(), doc(value));
+        item.insert("version".into(), n(version));
         let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let put = if health.version <= 1 {
+        let put = if version <= 1 {
             put.condition_expression("attribute_not_exists(pk)")
         } else {
-            put.condition_expression("version = :previous")
-                .expression_attribute_values(":previous", n(health.version - 1))
+            put.condition_expression("version = :previous").expression_attribute_values(":previous", n(version - 1))
         };
-        let r = put.send().await;
-        match r {
+        match put.send().await {
             Ok(_) => Ok(true),
             Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(port_error("venue health", e)),
+            Err(e) => Err(port_error(what, e)),
         }
     }
 }

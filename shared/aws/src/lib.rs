@@ -7,6 +7,8 @@
 mod config;
 mod dynamo;
 mod reference;
+#[cfg(feature = "models")]
+mod sagemaker;
 mod setup;
 mod sfn;
 mod sqs;
@@ -14,11 +16,15 @@ mod sqs;
 pub use config::{Clients, Config, ConfigError};
 pub use dynamo::DynamoStore;
 pub use reference::DynamoReferenceSource;
+#[cfg(feature = "models")]
+pub use sagemaker::SageMakerScorer;
 pub use setup::{create_local_deployment, create_queues, create_state_machine, create_tables, Queues};
 pub use sfn::SfnWorkflow;
 pub use sqs::SqsGateway;
 
 // The SDK crates, for callers that need their types (tests, local tools).
+#[cfg(feature = "models")]
+pub use aws_sdk_sagemakerruntime;
 pub use {aws_sdk_dynamodb, aws_sdk_sfn, aws_sdk_sqs};
 
 use ballast_flow::ports::PortError;
@@ -59,7 +65,8 @@ impl Platform {
     pub fn new(config: Config, clients: Clients) -> Platform {
         let store = DynamoStore::new(clients.dynamodb.clone(), &config.table, &config.views_table);
         let gateway =
-            SqsGateway::new(clients.sqs.clone(), config.order_queues.clone(), config.default_order_queue.clone());
+            SqsGateway::new(clients.sqs.clone(), config.order_queues.clone(), config.default_order_queue.clone())
+                .with_telemetry(config.telemetry_queue.clone());
         let workflow = SfnWorkflow::new(clients.sfn.clone(), &config.state_machine_arn);
         let reference = ballast_refcache::ReferenceCache::new(
             DynamoReferenceSource::new(clients.dynamodb.clone(), &config.table),

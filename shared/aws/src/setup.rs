@@ -95,6 +95,8 @@ pub struct Queues {
     /// Market center → FIFO order queue URL.
     pub orders: BTreeMap<String, String>,
     pub execution_reports: String,
+    /// The anomaly detector's queue: orders sent and execution reports.
+    pub telemetry: String,
     /// Queue URL → its dead-letter queue URL.
     pub dead_letters: BTreeMap<String, String>,
 }
@@ -136,7 +138,8 @@ async fn arn(clients: &Clients, url: &str) -> PortResult<String> {
         .ok_or_else(|| PortError::new("queue attributes", format!("no ARN for {url}")))
 }
 
-/// A FIFO order queue per market center and a standard execution-report queue, each
+/// A FIFO order queue per market center, a standard execution-report queue and the
+/// anomaly detector's telemetry queue, each
 /// with a dead-letter queue after `max_receives` receives. Names start with `prefix`.
 pub async fn create_queues(clients: &Clients, prefix: &str, venues: &[&str], max_receives: u32) -> PortResult<Queues> {
     let mut queues = Queues::default();
@@ -147,11 +150,17 @@ pub async fn create_queues(clients: &Clients, prefix: &str, venues: &[&str], max
         queues.dead_letters.insert(url.clone(), dlq);
         queues.orders.insert(venue.to_string(), url);
     }
-    let dlq = queue(clients, &format!("{prefix}-execution-reports-dlq"), false, None, 0).await?;
-    let dlq_arn = arn(clients, &dlq).await?;
-    let url = queue(clients, &format!("{prefix}-execution-reports"), false, Some(&dlq_arn), max_receives).await?;
-    queues.dead_letters.insert(url.clone(), dlq);
-    queues.execution_reports = url;
+    for name in ["execution-reports", "execution-telemetry"] {
+        let dlq = queue(clients, &format!("{prefix}-{name}-dlq"), false, None, 0).await?;
+        let dlq_arn = arn(clients, &dlq).await?;
+        let url = queue(clients, &format!("{prefix}-{name}"), false, Some(&dlq_arn), max_receives).await?;
+        queues.dead_letters.insert(url.clone(), dlq);
+        if name == "execution-reports" {
+            queues.execution_reports = url;
+        } else {
+            queues.telemetry = url;
+        }
+    }
     Ok(queues)
 }
 

@@ -8,6 +8,7 @@ use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use ballast_flow::model::OrderMessage;
 use ballast_flow::ports::{OrderGateway, PortError, PortResult};
+use ballast_ml::telemetry::{EventKind, TelemetryEvent};
 
 use crate::port_error;
 
@@ -16,12 +17,44 @@ pub struct SqsGateway {
     client: Client,
     queues: BTreeMap<String, String>,
     default: Option<String>,
+    telemetry: Option<String>,
 }
 
 impl SqsGateway {
     /// `queues`: market center → queue URL; `default`: the queue for any other.
     pub fn new(client: Client, queues: BTreeMap<String, String>, default: Option<String>) -> Self {
-        SqsGateway { client, queues, default }
+        SqsGateway { client, queues, default, telemetry: None }
+    }
+
+    /// Also reports each order sent (a `sent` telemetry event) to the anomaly detector's
+    /// queue, so it can time acknowledgements and notice a venue that stops answering.
+    pub fn with_telemetry(mut self, queue_url: Option<String>) -> Self {
+        self.telemetry = queue_url;
+        self
+    }
+
+    /// One message of `sent` events per chunk of orders sent.
+    async fn report_sent(&self, orders: &[&OrderMessage]) -> PortResult<()> {
+        let Some(url) = &self.telemetry else { return Ok(()) };
+        let now = chrono::Utc::now();
+        let events: Vec<TelemetryEvent> = orders
+            .iter()
+            .map(|o| TelemetryEvent {
+                venue: o.venue.clone(),
+                order_id: o.order_id.clone(),
+                at: now,
+                kind: EventKind::Sent,
+            })
+            .collect();
+        let body = serde_json::to_string(&events).expect("telemetry events serialize");
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| port_error("telemetry queue", e))?;
+        Ok(())
     }
 
     fn queue(&self, venue: &str) -> PortResult<&str> {
@@ -74,6 +107,7 @@ impl OrderGateway for SqsGateway {
                         ),
                     ));
                 }
+                self.report_sent(chunk).await?;
             }
         }
         Ok(())

@@ -236,3 +236,107 @@ where
         Ok(out)
     }
 }
+
+/// The anomaly model in process (the embedded default, tests): a trained detector scoring
+/// shingles without changing, as the SageMaker endpoint does.
+pub struct ModelScorer {
+    detector: ballast_ml::anomaly::RcfDetector,
+    id: String,
+}
+
+impl ModelScorer {
+    pub fn new(detector: ballast_ml::anomaly::RcfDetector, id: impl Into<String>) -> Self {
+        ModelScorer { detector, id: id.into() }
+    }
+}
+
+impl AnomalyScorer for ModelScorer {
+    fn shingle_size(&self) -> usize {
+        self.detector.config().forest.shingle_size
+    }
+
+    async fn score(&self, venue: &str, shingle: &[f32]) -> PortResult<Score> {
+        let s = self
+            .detector
+            .score_shingle(shingle)
+            .map_err(|e| crate::ports::PortError::new("anomaly model", format!("{venue}: {e}")))?;
+        Ok(Score { score: s.score, threshold: s.threshold, grade: s.grade })
+    }
+
+    fn model_id(&self) -> String {
+        self.id.clone()
+    }
+}
+
+/// The detector configuration for market-center telemetry: one point per window of the
+/// [`N_FEATURES`] features, shingles of 8 windows, 50 trees of 256 points. The threshold is
+/// conservative (mean + 6σ of the training scores, never below 2): a false halt reroutes
+/// or holds real orders, while the faults that matter (reject storms, silent venues, latency
+/// spikes) score far above it.
+pub fn venue_detector_config() -> ballast_ml::anomaly::DetectorConfig {
+    use ballast_ml::anomaly::{DetectorConfig, ForestConfig, ThresholdConfig};
+    DetectorConfig {
+        forest: ForestConfig { input_dims: N_FEATURES, shingle_size: 8, ..ForestConfig::default() },
+        threshold: ThresholdConfig { z: 6.0, floor: 2.0, ..ThresholdConfig::default() },
+        ..DetectorConfig::default()
+    }
+}
+
+/// Trains the anomaly model on venues' telemetry windows (each venue's windows in time
+/// order, one venue after another), as `make retrain` and the tests do.
+pub fn train_model(
+    config: ballast_ml::anomaly::DetectorConfig,
+    windows_by_venue: &BTreeMap<String, Vec<[f64; N_FEATURES]>>,
+) -> Result<ballast_ml::anomaly::RcfDetector, ballast_ml::anomaly::AnomalyError> {
+    let rows: Vec<Vec<f32>> =
+        windows_by_venue.values().flatten().map(|w| w.iter().map(|v| *v as f32).collect()).collect();
+    ballast_ml::anomaly::train(config, rows.iter().map(Vec::as_slice))
+}
+
+/// What one telemetry message carries: an order sent (from `submit`), or one or more
+/// execution reports as the market centers publish them. Reports without a time take
+/// `received_at` (when the queue got the message).
+pub fn parse_telemetry(body: &str, received_at: DateTime<Utc>) -> Result<Vec<TelemetryEvent>, String> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Message {
+        Events(Vec<TelemetryEvent>),
+        Event(TelemetryEvent),
+    }
+    if let Ok(m) = serde_json::from_str::<Message>(body) {
+        return Ok(match m {
+            Message::Events(v) => v,
+            Message::Event(e) => vec![e],
+        });
+    }
+    let reports = crate::report::parse_reports(body).map_err(|e| e.to_string())?;
+    Ok(reports
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.at.get_or_insert(received_at);
+            crate::simulator::report_event(&r).expect("the report has a time")
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn telemetry_messages_are_sends_or_reports_and_anything_else_is_refused() {
+        let at: DateTime<Utc> = "2026-11-27T15:00:00Z".parse().unwrap();
+        let sent = r#"{"venue":"XNYS","order_id":"o-1","at":"2026-11-27T14:59:59Z","kind":"sent"}"#;
+        let e = parse_telemetry(sent, at).unwrap();
+        assert_eq!((e.len(), e[0].kind), (1, ballast_ml::telemetry::EventKind::Sent));
+        let reports = r#"[{"order_id":"o-1","venue":"XNYS","seq":1,"kind":"ack"},
+            {"order_id":"o-1","venue":"XNYS","seq":2,"kind":"fill","quantity":"10","price":"5","at":"2026-11-27T14:59:59.5Z"}]"#;
+        let e = parse_telemetry(reports, at).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].at, at, "a report without a time takes the queue's");
+        assert_ne!(e[1].at, at);
+        assert!(parse_telemetry("{\"hello\": 1}", at).is_err());
+        assert!(parse_telemetry(r#"{"order_id":"o-1","venue":"XNYS","seq":0,"kind":"ack"}"#, at).is_err());
+    }
+}

@@ -621,6 +621,9 @@ mod tests {
             average_price: None,
             last_report: 0,
             reason: None,
+            rerouted_from: None,
+            held_for: None,
+            may_reroute: true,
         };
         for report in reports {
             assert_eq!(validate(report), Ok(()));

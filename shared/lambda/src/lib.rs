@@ -6,6 +6,7 @@
 pub mod api;
 pub mod reports;
 pub mod steps;
+pub mod telemetry;
 
 /// JSON logs (one object per line, with the Lambda request id on every event of an
 /// invocation), at the level `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL` sets.

@@ -44,8 +44,13 @@ pub async fn handle(
             }
         }
     }
+    batch_failures(failures)
+}
+
+/// An SQS batch response that names the messages to deliver again.
+pub fn batch_failures(ids: impl IntoIterator<Item = String>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failures
+    response.batch_item_failures = ids
         .into_iter()
         .map(|id| {
             let mut f = BatchItemFailure::default();

@@ -126,6 +126,26 @@ impl RcfDetector {
         &self.threshold
     }
 
+    /// Judges an explicit shingle (the last `shingle_size` input points, oldest first,
+    /// `input_dims` values each, flattened) against the forest without learning anything:
+    /// the stateless scoring an endpoint serves, like SageMaker's built-in RCF, where the
+    /// caller keeps each stream's recent points.
+    pub fn score_shingle(&self, shingle: &[f32]) -> Result<Scored, AnomalyError> {
+        let dims = self.input_dims();
+        let expected = dims * self.config.forest.shingle_size;
+        if shingle.len() != expected {
+            return Err(AnomalyError::DimensionMismatch { expected, got: shingle.len() });
+        }
+        let mut prepared = Vec::with_capacity(expected);
+        for point in shingle.chunks(dims) {
+            prepared.extend(self.prepare(point)?);
+        }
+        if !self.forest.is_ready() {
+            return Ok(Scored::NOT_READY);
+        }
+        Ok(self.judge(Some(self.forest.score_shingled(&prepared))))
+    }
+
     fn prepare(&self, point: &[f32]) -> Result<Vec<f32>, AnomalyError> {
         check_point(point, self.input_dims())?;
         Ok(match &self.standardizer {
@@ -213,6 +233,22 @@ mod tests {
 
     fn history(n: usize) -> Vec<[f32; 3]> {
         (0..n).map(telemetry).collect()
+    }
+
+    #[test]
+    fn an_explicit_shingle_scores_as_the_stream_would_without_learning() {
+        let points = history(3000);
+        let detector = train(config(), points.iter().map(|p| &p[..])).unwrap();
+        // The stream's next point, and the shingle of it and the three before it.
+        let next = telemetry(3000);
+        let shingle: Vec<f32> = points[2997..].iter().flatten().chain(next.iter()).copied().collect();
+        let before = detector.clone();
+        assert_eq!(detector.score_shingle(&shingle).unwrap(), detector.score(&next).unwrap());
+        assert_eq!(detector, before, "scoring a shingle learns nothing");
+        assert!(matches!(
+            detector.score_shingle(&shingle[1..]),
+            Err(AnomalyError::DimensionMismatch { expected: 12, got: 11 })
+        ));
     }
 
     #[test]

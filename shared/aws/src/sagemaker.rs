@@ -1,0 +1,91 @@
+//! The anomaly model behind a SageMaker endpoint (`aws-sdk-sagemakerruntime`), as the
+//! flow's [`AnomalyScorer`]. The request and response have the shape of SageMaker's built-in
+//! RCF; the project's container also answers the learned `threshold` and the `grade`. For
+//! an endpoint that answers the score alone, the configured threshold is used.
+
+use aws_sdk_sagemakerruntime::primitives::Blob;
+use ballast_flow::anomaly::{AnomalyScorer, Score};
+use ballast_flow::ports::{PortError, PortResult};
+use serde::Deserialize;
+
+#[derive(Clone, Debug)]
+pub struct SageMakerScorer {
+    client: aws_sdk_sagemakerruntime::Client,
+    endpoint: String,
+    shingle_size: usize,
+    /// The threshold when the endpoint answers only scores.
+    fallback_threshold: f64,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    scores: Vec<Scored>,
+}
+
+#[derive(Deserialize)]
+struct Scored {
+    score: f64,
+    #[serde(default)]
+    threshold: Option<f64>,
+    #[serde(default)]
+    grade: Option<f64>,
+}
+
+impl SageMakerScorer {
+    pub fn new(
+        client: aws_sdk_sagemakerruntime::Client,
+        endpoint: impl Into<String>,
+        shingle_size: usize,
+        fallback_threshold: f64,
+    ) -> Self {
+        SageMakerScorer { client, endpoint: endpoint.into(), shingle_size, fallback_threshold }
+    }
+}
+
+/// 0 at or below the threshold, rising to 1 at twice it.
+fn grade_of(score: f64, threshold: f64) -> f64 {
+    if score <= threshold || threshold <= 0.0 {
+        0.0
+    } else {
+        ((score - threshold) / threshold).min(1.0)
+    }
+}
+
+impl AnomalyScorer for SageMakerScorer {
+    fn shingle_size(&self) -> usize {
+        self.shingle_size
+    }
+
+    async fn score(&self, venue: &str, shingle: &[f32]) -> PortResult<Score> {
+        let body = serde_json::json!({ "instances": [ { "features": shingle } ] }).to_string();
+        let out = self
+            .client
+            .invoke_endpoint()
+            .endpoint_name(&self.endpoint)
+            .content_type("application/json")
+            .accept("application/json")
+            .body(Blob::new(body))
+            .send()
+            .await
+            .map_err(|e| {
+                let detail = match &e {
+                    aws_sdk_sagemakerruntime::error::SdkError::ServiceError(s) => s.err().to_string(),
+                    other => other.to_string(),
+                };
+                PortError::new("anomaly endpoint", format!("{venue}: {detail}"))
+            })?;
+        let bytes = out.body.map(Blob::into_inner).unwrap_or_default();
+        let answer: Answer = serde_json::from_slice(&bytes)
+            .map_err(|e| PortError::new("anomaly endpoint", format!("{venue}: unreadable answer: {e}")))?;
+        let s = answer
+            .scores
+            .first()
+            .ok_or_else(|| PortError::new("anomaly endpoint", format!("{venue}: the answer holds no score")))?;
+        let threshold = s.threshold.unwrap_or(self.fallback_threshold);
+        Ok(Score { score: s.score, threshold, grade: s.grade.unwrap_or_else(|| grade_of(s.score, threshold)) })
+    }
+
+    fn model_id(&self) -> String {
+        format!("sagemaker:{}", self.endpoint)
+    }
+}
