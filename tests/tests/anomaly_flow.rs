@@ -21,7 +21,7 @@ use ballast_flow::model::{OrderMessage, OrderState};
 use ballast_flow::orchestrator::run_job;
 use ballast_flow::ports::{AccountStore, OrderStore, VenueHealthStore};
 use ballast_flow::simulator::{Fault, FaultKind, Scenario, VenueProfile};
-use ballast_ml::telemetry::{TelemetryConfig, TelemetryEvent, TelemetryWindows, N_FEATURES};
+use ballast_ml::telemetry::{TelemetryConfig, TelemetryEvent};
 use ballast_refcache::{ReferenceCache, Ttls};
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -48,13 +48,7 @@ fn venues() -> Vec<VenueProfile> {
 /// would (`serve --model ballast-anomaly=<dir>`). Returns the port.
 async fn model_server() -> u16 {
     let history = Scenario::new(11, minute(-6 * 60), TimeDelta::hours(6), 60, venues());
-    let mut windows = TelemetryWindows::new(TelemetryConfig::default());
-    let mut closed = windows.extend(&history.telemetry());
-    closed.extend(windows.close_until(history.end()));
-    let mut by_venue: BTreeMap<String, Vec<[f64; N_FEATURES]>> = BTreeMap::new();
-    for fv in closed {
-        by_venue.entry(fv.venue).or_default().push(fv.values);
-    }
+    let by_venue = history.feature_windows(TelemetryConfig::default());
     let detector = train_model(venue_detector_config(), &by_venue).unwrap();
     let dir = std::env::temp_dir().join(unique("ballast-model"));
     std::fs::create_dir_all(&dir).unwrap();

@@ -487,6 +487,22 @@ impl Scenario {
         events
     }
 
+    /// Every venue's closed telemetry windows over the scenario, as feature vectors in time
+    /// order: the history an anomaly model is trained on.
+    pub fn feature_windows(
+        &self,
+        config: ballast_ml::telemetry::TelemetryConfig,
+    ) -> BTreeMap<String, Vec<[f64; ballast_ml::telemetry::N_FEATURES]>> {
+        let mut windows = ballast_ml::telemetry::TelemetryWindows::new(config);
+        let mut closed = windows.extend(&self.telemetry());
+        closed.extend(windows.close_until(self.end()));
+        let mut by_venue: BTreeMap<String, Vec<_>> = BTreeMap::new();
+        for fv in closed {
+            by_venue.entry(fv.venue).or_default().push(fv.values);
+        }
+        by_venue
+    }
+
     /// One venue's orders: Poisson arrivals at `orders_per_minute` from `start` to the end.
     fn venue_orders(&self, venue: &str) -> Vec<(OrderMessage, DateTime<Utc>)> {
         if self.orders_per_minute == 0 {

@@ -10,7 +10,7 @@ use ballast_flow::anomaly::{train_model, venue_detector_config, Detection, Model
 use ballast_flow::health::{Action, HealthPolicy};
 use ballast_flow::memory::{MemoryQueues, MemoryStore};
 use ballast_flow::simulator::{Fault, FaultKind, Scenario, VenueProfile};
-use ballast_ml::telemetry::{TelemetryConfig, TelemetryEvent, TelemetryWindows, N_FEATURES};
+use ballast_ml::telemetry::{TelemetryConfig, TelemetryEvent, N_FEATURES};
 use ballast_refcache::{MemorySource, ReferenceCache, Ttls};
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -29,13 +29,7 @@ fn venues() -> Vec<VenueProfile> {
 /// A model trained on six clean hours of every venue (one window a minute).
 fn model() -> ModelScorer {
     let history = Scenario::new(11, minute(-6 * 60), TimeDelta::hours(6), 60, venues());
-    let mut windows = TelemetryWindows::new(TelemetryConfig::default());
-    let mut closed = windows.extend(&history.telemetry());
-    closed.extend(windows.close_until(history.end()));
-    let mut by_venue: BTreeMap<String, Vec<[f64; N_FEATURES]>> = BTreeMap::new();
-    for fv in closed {
-        by_venue.entry(fv.venue).or_default().push(fv.values);
-    }
+    let by_venue = history.feature_windows(TelemetryConfig::default());
     ModelScorer::new(train_model(venue_detector_config(), &by_venue).unwrap(), "rcf-test")
 }
 
