@@ -15,7 +15,7 @@ MODE ?= tolerance
 OUT ?= out
 BOOK ?= book
 
-.PHONY: cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
+.PHONY: cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench eval-nab fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
 
 # The Lambda functions (functions/*) and a sample event for `make invoke`.
 FUNCTIONS := batching query rebalance check submit finalize execution-reports
@@ -71,6 +71,12 @@ test: services services-check cdk-deps
 
 bench:
 	cargo bench -p ballast-embedded
+
+# The market-center anomaly detector on a folder in NAB's layout (default: the shipped
+# subset); one line per profile, standard last. RESULTS_DIR=dir also writes NAB's results files.
+NAB_DIR ?= shared/ml/data/nab
+eval-nab:
+	cargo run --release -p ballast-ml --bin ballast-eval-nab -- --nab-dir $(NAB_DIR) $(if $(RESULTS_DIR),--results-dir $(RESULTS_DIR))
 
 # --- infra/cdk: the CDK app (docs: infra/cdk/README.md) ---------------------------------
 CDK := cd infra/cdk && CDK_DISABLE_CLI_TELEMETRY=true npx cdk

@@ -10,6 +10,23 @@
 //!   [`Threshold`]; [`train`] streams a history through it.
 //! - [`ModelArtifact`]: the versioned, serializable form of a trained detector (JSON).
 //!
+//! # Example
+//! ```
+//! use ballast_ml::anomaly::{train, Detector, DetectorConfig, ForestConfig, ModelArtifact, RcfDetector};
+//!
+//! // Two features per time window (say order rate and ack latency p50), 2,000 windows.
+//! let history: Vec<[f32; 2]> =
+//!     (0..2000).map(|i| [100.0 + (i % 10) as f32, 2.0 + (i % 7) as f32 * 0.01]).collect();
+//! let forest = ForestConfig { input_dims: 2, num_trees: 20, ..ForestConfig::default() };
+//! let model = train(DetectorConfig { forest, ..DetectorConfig::default() }, history.iter().map(|p| &p[..]))?;
+//!
+//! let json = model.to_artifact().to_json(); // what the serving container loads
+//! let mut served = RcfDetector::from_artifact(ModelArtifact::from_json(&json)?)?;
+//! assert!(!served.update(&[100.0, 2.05])?.is_anomaly()); // the pattern goes on
+//! assert!(served.update(&[101.0, 40.0])?.is_anomaly()); // ack latency 20 times its usual level
+//! # Ok::<(), ballast_ml::anomaly::AnomalyError>(())
+//! ```
+//!
 //! # Why our own forest
 //! The brief asked to evaluate crates.io `krcflib` 4.0.2 (a modified copy of AWS's Rust RCF)
 //! first. Measured on this machine (release build, 50 trees, sample 256, shingle 8, one

@@ -153,7 +153,7 @@ mod tests {
             .map(|s| {
                 let mut scores = vec![0.0; s.series.len()];
                 for w in &s.windows {
-                    scores[w.start + (w.len() as f64 * fraction) as usize] = 1.0;
+                    scores[w.start + (w.rows() as f64 * fraction) as usize] = 1.0;
                 }
                 scores
             })

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::anomaly::{Detector, DetectorConfig, RcfDetector, RunningStats, Threshold};
+use crate::anomaly::{Detector, DetectorConfig, RcfDetector, RunningStats, Threshold, ThresholdConfig};
 
 use super::{Series, SeriesDetector};
 
@@ -40,7 +40,14 @@ pub struct RcfSeriesConfig {
 impl Default for RcfSeriesConfig {
     fn default() -> Self {
         Self {
-            detector: DetectorConfig { standardize: None, ..DetectorConfig::default() },
+            // One feature needs no scaling (cuts are drawn in proportion to ranges, so a
+            // uniform scale changes nothing), and without it the forest starts on row one.
+            // Score statistics over (nearly) the whole series are steadier than the last 2,000.
+            detector: DetectorConfig {
+                standardize: None,
+                threshold: ThresholdConfig { horizon: 5000.0, ..ThresholdConfig::default() },
+                ..DetectorConfig::default()
+            },
             scale: 5.0,
             alarm_z: 4.0,
             quiet_rows: 150,

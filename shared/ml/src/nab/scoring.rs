@@ -118,11 +118,11 @@ fn sweep_rows(labeled: &LabeledSeries, scores: &[f64], costs: &CostMatrix, first
         let current = windows.peek().filter(|(_, w)| w.contains(i));
         let (worth, window) = match (current, previous) {
             (Some(&(k, w)), _) => {
-                let position = -((w.end - i + 1) as f64) / w.len() as f64;
+                let position = -((w.end - i + 1) as f64) / w.rows() as f64;
                 (scaled_sigmoid(position) * costs.tp_weight / max_tp, Some(first_window + k))
             }
             (None, Some((_, w))) => {
-                let position = (i - w.end) as f64 / (w.len() as f64 - 1.0).max(1.0);
+                let position = (i - w.end) as f64 / (w.rows() as f64 - 1.0).max(1.0);
                 (scaled_sigmoid(position) * costs.fp_weight, None)
             }
             (None, None) => (-costs.fp_weight, None),
