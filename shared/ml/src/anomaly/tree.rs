@@ -13,6 +13,11 @@ use super::rng::SplitMix64;
 /// Marks "no node" in parent/child links.
 pub(crate) const NIL: u32 = u32::MAX;
 
+/// Partial sums kept by per-dimension loops. Float additions cannot be reordered by the
+/// compiler, so a single running sum makes each addition wait for the previous one; eight
+/// independent sums let the loop run in SIMD lanes (several times faster at 72 dimensions).
+const LANES: usize = 8;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Node {
     pub parent: u32,
@@ -159,13 +164,13 @@ impl Tree {
     /// Writes the box of `id` extended by `point` into `min`/`max`; returns its total range.
     fn merged_box(&self, id: u32, point: &[f32], min: &mut [f32], max: &mut [f32]) -> f64 {
         let (bmin, bmax) = self.bbox(id);
-        let mut range = 0.0f64;
+        let mut range = [0.0f32; LANES];
         for d in 0..self.dims {
             min[d] = bmin[d].min(point[d]);
             max[d] = bmax[d].max(point[d]);
-            range += f64::from(max[d] - min[d]);
+            range[d % LANES] += max[d] - min[d];
         }
-        range
+        range.iter().map(|&r| f64::from(r)).sum()
     }
 
     /// Puts a new internal node (cut `dim`/`cut`, box `min`/`max`) in place of `sibling`,
@@ -298,13 +303,23 @@ impl Tree {
     /// `point` from the box: the range `point` adds over the extended box's total range.
     fn separation_probability(&self, id: u32, point: &[f32]) -> f64 {
         let (min, max) = self.bbox(id);
-        let (mut added, mut total) = (0.0f64, 0.0f64);
-        for d in 0..self.dims {
-            let (lo, hi, x) = (min[d], max[d], point[d]);
-            let gap = f64::from((lo - x).max(0.0) + (x - hi).max(0.0));
-            added += gap;
-            total += f64::from(hi - lo) + gap;
+        let (mut added, mut total) = ([0.0f32; LANES], [0.0f32; LANES]);
+        let whole = self.dims / LANES * LANES;
+        let lanes = min[..whole].chunks_exact(LANES).zip(max[..whole].chunks_exact(LANES));
+        for ((lo, hi), x) in lanes.zip(point[..whole].chunks_exact(LANES)) {
+            for k in 0..LANES {
+                let gap = outside(lo[k], hi[k], x[k]);
+                added[k] += gap;
+                total[k] += hi[k] - lo[k] + gap;
+            }
         }
+        for d in whole..self.dims {
+            let gap = outside(min[d], max[d], point[d]);
+            added[0] += gap;
+            total[0] += max[d] - min[d] + gap;
+        }
+        let (added, total): (f64, f64) =
+            (added.iter().map(|&v| f64::from(v)).sum(), total.iter().map(|&v| f64::from(v)).sum());
         if total == 0.0 {
             0.0
         } else {
@@ -426,6 +441,15 @@ impl Tree {
         }
         Ok(())
     }
+}
+
+/// How far `x` lies outside `lo..=hi` (0 inside). Plain comparisons rather than
+/// `f32::max`, whose NaN handling keeps the loop from vectorizing; values here are finite.
+#[inline(always)]
+fn outside(lo: f32, hi: f32, x: f32) -> f32 {
+    let below = if lo > x { lo - x } else { 0.0 };
+    let above = if x > hi { x - hi } else { 0.0 };
+    below + above
 }
 
 /// Draws a dimension with probability proportional to its range in `min..max` (total
