@@ -57,8 +57,8 @@ impl ForestConfig {
         if self.tree_dims() > u32::MAX as usize / 2 {
             return fail("input_dims * shingle_size is too large");
         }
-        if self.num_trees == 0 || self.sample_size < 2 || self.sample_size > 1 << 20 {
-            return fail("num_trees must be at least 1 and sample_size within 2..=1048576");
+        if self.num_trees == 0 || self.num_trees > 10_000 || self.sample_size < 2 || self.sample_size > 1 << 20 {
+            return fail("num_trees must be within 1..=10000 and sample_size within 2..=1048576");
         }
         if !(self.time_decay.is_finite() && self.time_decay >= 0.0) {
             return fail("time_decay must be finite and not negative");
