@@ -101,4 +101,6 @@ pub enum AnomalyError {
     InvalidConfig(String),
     #[error("invalid model artifact: {0}")]
     Artifact(String),
+    #[error("{path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
 }
