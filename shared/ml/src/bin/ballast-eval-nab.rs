@@ -13,10 +13,10 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(about = "Score an anomaly detector with the Numenta Anomaly Benchmark's method")]
 struct Args {
-    /// Folder in NAB's layout: data/<category>/<series>.csv, combined_windows.json, [profiles.json].
+    /// Folder in NAB's layout: `data/<category>/<series>.csv`, `combined_windows.json` and optionally `profiles.json`.
     #[arg(long)]
     nab_dir: PathBuf,
-    /// Where to write NAB's results files (<dir>/<detector>/<category>/<detector>_<series>.csv).
+    /// Where to write NAB's results files (`<dir>/<detector>/<category>/<detector>_<series>.csv`).
     #[arg(long)]
     results_dir: Option<PathBuf>,
     /// `rcf` (the platform's Random Cut Forest) or `null` (NAB's baseline).
