@@ -565,6 +565,33 @@ mod tests {
         assert_eq!(tree.mass(), 0);
     }
 
+    proptest::proptest! {
+        /// Any mix of inserts (with many duplicates) and deletes keeps the tree consistent,
+        /// and every remaining leaf still holds the point it was given.
+        #[test]
+        fn random_inserts_and_deletes_keep_the_tree_consistent(
+            ops in proptest::collection::vec((0u8..4, 0usize..12, 0usize..1000), 1..120),
+            seed in 0u64..1000,
+        ) {
+            let mut rng = SplitMix64::new(seed);
+            let mut tree = Tree::new(3);
+            let mut held: Vec<(u32, usize)> = Vec::new();
+            for (op, value, pick) in ops {
+                if op == 0 && !held.is_empty() {
+                    let (leaf, _) = held.swap_remove(pick % held.len());
+                    tree.delete(leaf);
+                } else {
+                    held.push((tree.insert(&grid_point(value), &mut rng), value));
+                }
+                check_invariants(&tree);
+            }
+            proptest::prop_assert_eq!(tree.mass() as usize, held.len());
+            for (leaf, value) in held {
+                proptest::prop_assert_eq!(tree.leaf_point(leaf), &grid_point(value)[..]);
+            }
+        }
+    }
+
     #[test]
     fn duplicates_share_a_leaf() {
         let mut rng = SplitMix64::new(1);
