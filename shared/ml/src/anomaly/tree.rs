@@ -245,8 +245,8 @@ impl Tree {
 
     /// RCF's scalar anomaly score of `point` against this tree (about 1 for typical points,
     /// larger for points that would be isolated near the root).
-    /// The forest scores trees in groups with [`step`](Self::step) and
-    /// [`score_from_leaf`](Self::score_from_leaf); this is the one-tree version.
+    /// The forest scores trees in groups with [`step`](Self::step) and the climb methods;
+    /// this is the one-tree version.
     #[cfg(test)]
     pub fn score(&self, point: &[f32]) -> f64 {
         let Some(mut id) = self.root() else { return 0.0 };
@@ -255,7 +255,9 @@ impl Tree {
             id = next;
             depth += 1;
         }
-        self.score_from_leaf(point, id, depth)
+        let mut climb = self.start_climb(point, id, depth);
+        while self.climb_step(&mut climb, point) {}
+        self.finish_climb(&climb)
     }
 
     /// The root, or `None` for an empty tree.
@@ -275,28 +277,39 @@ impl Tree {
         }
     }
 
-    /// Finishes [`score`](Self::score) once the descent reached `leaf` at `depth`: the
-    /// leaf's score, then blended with each box on the way up by the probability that a
-    /// random cut of that box would have isolated `point` there.
-    pub fn score_from_leaf(&self, point: &[f32], leaf: u32, mut depth: usize) -> f64 {
+    /// The score of `point` at the `leaf` its descent reached at `depth`, ready to climb:
+    /// on the way up, each box blends it with the score of being isolated there, weighted
+    /// by the probability that a random cut of the box would have isolated `point`.
+    pub fn start_climb(&self, point: &[f32], leaf: u32, depth: usize) -> Climb {
         let node = &self.nodes[leaf as usize];
-        let mut score = if self.leaf_point(leaf) == point {
+        let score = if self.leaf_point(leaf) == point {
             1.0 / (depth as f64 + (1.0 + node.mass as f64).log2())
         } else {
             1.0 / (depth as f64 + 1.0)
         };
-        let mut id = node.parent;
-        while id != NIL {
-            depth -= 1;
-            let p = self.separation_probability(id, point);
-            if p == 0.0 {
-                // The point is inside this box, hence inside every box above: nothing changes.
-                break;
-            }
-            score = (1.0 - p) * score + p / (depth as f64 + 1.0);
-            id = self.nodes[id as usize].parent;
+        Climb { node: node.parent, depth, score }
+    }
+
+    /// Climbs one level; false once the climb is over.
+    pub fn climb_step(&self, climb: &mut Climb, point: &[f32]) -> bool {
+        if climb.node == NIL {
+            return false;
         }
-        score * (1.0 + self.mass() as f64).log2()
+        climb.depth -= 1;
+        let p = self.separation_probability(climb.node, point);
+        if p == 0.0 {
+            // The point is inside this box, hence inside every box above: nothing changes.
+            climb.node = NIL;
+            return false;
+        }
+        climb.score = (1.0 - p) * climb.score + p / (climb.depth as f64 + 1.0);
+        climb.node = self.nodes[climb.node as usize].parent;
+        climb.node != NIL
+    }
+
+    /// The tree's score once the climb is over, normalized by the tree's mass.
+    pub fn finish_climb(&self, climb: &Climb) -> f64 {
+        climb.score * (1.0 + self.mass() as f64).log2()
     }
 
     /// Probability that a random cut of the box of `id` extended by `point` separates
@@ -326,6 +339,15 @@ impl Tree {
             added / total
         }
     }
+}
+
+/// A score on its way from a leaf to the root: the next node to visit, that node's child's
+/// depth, and the score so far.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Climb {
+    node: u32,
+    depth: usize,
+    score: f64,
 }
 
 /// A tree in preorder, the form model artifacts store: `shape[i]` is the cut dimension of
