@@ -75,7 +75,7 @@ impl RcfSeriesDetector {
 
 impl Default for RcfSeriesDetector {
     fn default() -> Self {
-        Self::new("ballastRcf", RcfSeriesConfig::default())
+        Self::new("rcf", RcfSeriesConfig::default())
     }
 }
 
