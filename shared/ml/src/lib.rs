@@ -5,6 +5,9 @@
 //! - [`nab`]: the Numenta Anomaly Benchmark's data layout and scoring method.
 //! - [`telemetry`]: per-market-center features from execution reports over sliding windows.
 //!
+//! `ballast-eval-nab` (`make eval-nab`) scores the detector on a folder in NAB's layout;
+//! `benches/rcf.rs` measures the forest's throughput and artifact size.
+//!
 //! Data shipped with the crate (each with its licence beside it): `data/nab/` (part of
 //! the Numenta Anomaly Benchmark) and `data/etfs/` (US ETFs listed on NYSE Arca).
 

@@ -15,6 +15,7 @@
 //! answers an error (never a panic) for a malformed file.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -111,6 +112,18 @@ impl ModelArtifact {
         let artifact: ModelArtifact = serde_json::from_str(json).map_err(|e| invalid(&e.to_string()))?;
         artifact.check_header()?;
         Ok(artifact)
+    }
+
+    /// Writes the artifact as JSON to `path`.
+    pub fn write_file(&self, path: &Path) -> Result<(), AnomalyError> {
+        std::fs::write(path, self.to_json()).map_err(|e| AnomalyError::Io { path: path.to_path_buf(), source: e })
+    }
+
+    /// Reads and checks an artifact written by [`write_file`](Self::write_file).
+    pub fn read_file(path: &Path) -> Result<Self, AnomalyError> {
+        let json =
+            std::fs::read_to_string(path).map_err(|e| AnomalyError::Io { path: path.to_path_buf(), source: e })?;
+        Self::from_json(&json)
     }
 
     fn check_header(&self) -> Result<(), AnomalyError> {
@@ -329,9 +342,13 @@ mod tests {
             assert_eq!(loaded.score(&p).unwrap(), original.score(&p).unwrap());
             assert_eq!(loaded.update(&p).unwrap(), original.update(&p).unwrap(), "point {i}");
         }
-        // Saving again after more learning still round-trips.
-        let again = RcfDetector::from_artifact(loaded.to_artifact()).unwrap();
+        // Saving again after more learning still round-trips, through a file this time.
+        let path = std::env::temp_dir().join(format!("ballast-rcf-artifact-{}.json", std::process::id()));
+        loaded.to_artifact().write_file(&path).unwrap();
+        let again = RcfDetector::from_artifact(ModelArtifact::read_file(&path).unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
         assert_eq!(again.score(&series(2000)).unwrap(), loaded.score(&series(2000)).unwrap());
+        assert!(matches!(ModelArtifact::read_file(&path), Err(AnomalyError::Io { .. })));
     }
 
     #[test]

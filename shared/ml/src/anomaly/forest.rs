@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::rng::SplitMix64;
 use super::shingle::Shingle;
-use super::tree::Tree;
+use super::tree::{Climb, Tree};
 use super::AnomalyError;
 
 /// Shape and sampling of a forest. The defaults are the ones the platform uses: 50 trees,
@@ -57,8 +57,8 @@ impl ForestConfig {
         if self.tree_dims() > u32::MAX as usize / 2 {
             return fail("input_dims * shingle_size is too large");
         }
-        if self.num_trees == 0 || self.sample_size < 2 || self.sample_size > 1 << 20 {
-            return fail("num_trees must be at least 1 and sample_size within 2..=1048576");
+        if self.num_trees == 0 || self.num_trees > 10_000 || self.sample_size < 2 || self.sample_size > 1 << 20 {
+            return fail("num_trees must be within 1..=10000 and sample_size within 2..=1048576");
         }
         if !(self.time_decay.is_finite() && self.time_decay >= 0.0) {
             return fail("time_decay must be finite and not negative");
@@ -200,9 +200,9 @@ impl RandomCutForest {
 
     /// Average of the trees' scores of an already shingled point.
     ///
-    /// Trees descend in groups, one level at a time, so that the memory loads of different
-    /// trees overlap instead of waiting on each other (a descent is a chain of dependent
-    /// loads, and the forest does not fit in a core's cache).
+    /// Trees descend and climb back in groups, one level at a time, so that the memory loads
+    /// of different trees overlap instead of waiting on each other (a path is a chain of
+    /// dependent loads, and the forest does not fit in a core's cache).
     pub fn score_shingled(&self, shingled: &[f32]) -> f64 {
         const GROUP: usize = 8;
         let mut total = 0.0;
@@ -223,8 +223,21 @@ impl RandomCutForest {
                     }
                 }
             }
-            for ((slot, d), t) in at.iter().zip(&depth).zip(group) {
-                total += slot.map_or(0.0, |leaf| t.tree.score_from_leaf(shingled, leaf, *d));
+            let mut climbs: [Option<Climb>; GROUP] = [None; GROUP];
+            for (((climb, slot), d), t) in climbs.iter_mut().zip(&at).zip(&depth).zip(group) {
+                *climb = slot.map(|leaf| t.tree.start_climb(shingled, leaf, *d));
+            }
+            let mut climbing = true;
+            while climbing {
+                climbing = false;
+                for (climb, t) in climbs.iter_mut().zip(group) {
+                    if let Some(climb) = climb {
+                        climbing |= t.tree.climb_step(climb, shingled);
+                    }
+                }
+            }
+            for (climb, t) in climbs.iter().zip(group) {
+                total += climb.as_ref().map_or(0.0, |c| t.tree.finish_climb(c));
             }
         }
         total / self.trees.len() as f64

@@ -26,8 +26,10 @@ pub struct ThresholdConfig {
 impl ThresholdConfig {
     pub fn validate(&self) -> Result<(), AnomalyError> {
         let finite = [self.z, self.horizon, self.floor].iter().all(|v| v.is_finite());
-        if !finite || self.z < 0.0 || self.horizon < 1.0 {
-            return Err(AnomalyError::InvalidConfig("threshold z must be >= 0, horizon >= 1, all finite".into()));
+        if !finite || self.z < 0.0 || self.horizon < 1.0 || self.floor < 0.0 {
+            return Err(AnomalyError::InvalidConfig(
+                "threshold z and floor must be >= 0, horizon >= 1, all finite".into(),
+            ));
         }
         Ok(())
     }

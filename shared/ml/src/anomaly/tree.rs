@@ -13,6 +13,11 @@ use super::rng::SplitMix64;
 /// Marks "no node" in parent/child links.
 pub(crate) const NIL: u32 = u32::MAX;
 
+/// Partial sums kept by per-dimension loops. Float additions cannot be reordered by the
+/// compiler, so a single running sum makes each addition wait for the previous one; eight
+/// independent sums let the loop run in SIMD lanes (several times faster at 72 dimensions).
+const LANES: usize = 8;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Node {
     pub parent: u32,
@@ -159,13 +164,13 @@ impl Tree {
     /// Writes the box of `id` extended by `point` into `min`/`max`; returns its total range.
     fn merged_box(&self, id: u32, point: &[f32], min: &mut [f32], max: &mut [f32]) -> f64 {
         let (bmin, bmax) = self.bbox(id);
-        let mut range = 0.0f64;
+        let mut range = [0.0f32; LANES];
         for d in 0..self.dims {
             min[d] = bmin[d].min(point[d]);
             max[d] = bmax[d].max(point[d]);
-            range += f64::from(max[d] - min[d]);
+            range[d % LANES] += max[d] - min[d];
         }
-        range
+        range.iter().map(|&r| f64::from(r)).sum()
     }
 
     /// Puts a new internal node (cut `dim`/`cut`, box `min`/`max`) in place of `sibling`,
@@ -240,8 +245,8 @@ impl Tree {
 
     /// RCF's scalar anomaly score of `point` against this tree (about 1 for typical points,
     /// larger for points that would be isolated near the root).
-    /// The forest scores trees in groups with [`step`](Self::step) and
-    /// [`score_from_leaf`](Self::score_from_leaf); this is the one-tree version.
+    /// The forest scores trees in groups with [`step`](Self::step) and the climb methods;
+    /// this is the one-tree version.
     #[cfg(test)]
     pub fn score(&self, point: &[f32]) -> f64 {
         let Some(mut id) = self.root() else { return 0.0 };
@@ -250,7 +255,9 @@ impl Tree {
             id = next;
             depth += 1;
         }
-        self.score_from_leaf(point, id, depth)
+        let mut climb = self.start_climb(point, id, depth);
+        while self.climb_step(&mut climb, point) {}
+        self.finish_climb(&climb)
     }
 
     /// The root, or `None` for an empty tree.
@@ -270,47 +277,77 @@ impl Tree {
         }
     }
 
-    /// Finishes [`score`](Self::score) once the descent reached `leaf` at `depth`: the
-    /// leaf's score, then blended with each box on the way up by the probability that a
-    /// random cut of that box would have isolated `point` there.
-    pub fn score_from_leaf(&self, point: &[f32], leaf: u32, mut depth: usize) -> f64 {
+    /// The score of `point` at the `leaf` its descent reached at `depth`, ready to climb:
+    /// on the way up, each box blends it with the score of being isolated there, weighted
+    /// by the probability that a random cut of the box would have isolated `point`.
+    pub fn start_climb(&self, point: &[f32], leaf: u32, depth: usize) -> Climb {
         let node = &self.nodes[leaf as usize];
-        let mut score = if self.leaf_point(leaf) == point {
+        let score = if self.leaf_point(leaf) == point {
             1.0 / (depth as f64 + (1.0 + node.mass as f64).log2())
         } else {
             1.0 / (depth as f64 + 1.0)
         };
-        let mut id = node.parent;
-        while id != NIL {
-            depth -= 1;
-            let p = self.separation_probability(id, point);
-            if p == 0.0 {
-                // The point is inside this box, hence inside every box above: nothing changes.
-                break;
-            }
-            score = (1.0 - p) * score + p / (depth as f64 + 1.0);
-            id = self.nodes[id as usize].parent;
+        Climb { node: node.parent, depth, score }
+    }
+
+    /// Climbs one level; false once the climb is over.
+    pub fn climb_step(&self, climb: &mut Climb, point: &[f32]) -> bool {
+        if climb.node == NIL {
+            return false;
         }
-        score * (1.0 + self.mass() as f64).log2()
+        climb.depth -= 1;
+        let p = self.separation_probability(climb.node, point);
+        if p == 0.0 {
+            // The point is inside this box, hence inside every box above: nothing changes.
+            climb.node = NIL;
+            return false;
+        }
+        climb.score = (1.0 - p) * climb.score + p / (climb.depth as f64 + 1.0);
+        climb.node = self.nodes[climb.node as usize].parent;
+        climb.node != NIL
+    }
+
+    /// The tree's score once the climb is over, normalized by the tree's mass.
+    pub fn finish_climb(&self, climb: &Climb) -> f64 {
+        climb.score * (1.0 + self.mass() as f64).log2()
     }
 
     /// Probability that a random cut of the box of `id` extended by `point` separates
     /// `point` from the box: the range `point` adds over the extended box's total range.
     fn separation_probability(&self, id: u32, point: &[f32]) -> f64 {
         let (min, max) = self.bbox(id);
-        let (mut added, mut total) = (0.0f64, 0.0f64);
-        for d in 0..self.dims {
-            let (lo, hi, x) = (min[d], max[d], point[d]);
-            let gap = f64::from((lo - x).max(0.0) + (x - hi).max(0.0));
-            added += gap;
-            total += f64::from(hi - lo) + gap;
+        let (mut added, mut total) = ([0.0f32; LANES], [0.0f32; LANES]);
+        let whole = self.dims / LANES * LANES;
+        let lanes = min[..whole].chunks_exact(LANES).zip(max[..whole].chunks_exact(LANES));
+        for ((lo, hi), x) in lanes.zip(point[..whole].chunks_exact(LANES)) {
+            for k in 0..LANES {
+                let gap = outside(lo[k], hi[k], x[k]);
+                added[k] += gap;
+                total[k] += hi[k] - lo[k] + gap;
+            }
         }
+        for d in whole..self.dims {
+            let gap = outside(min[d], max[d], point[d]);
+            added[0] += gap;
+            total[0] += max[d] - min[d] + gap;
+        }
+        let (added, total): (f64, f64) =
+            (added.iter().map(|&v| f64::from(v)).sum(), total.iter().map(|&v| f64::from(v)).sum());
         if total == 0.0 {
             0.0
         } else {
             added / total
         }
     }
+}
+
+/// A score on its way from a leaf to the root: the next node to visit, that node's child's
+/// depth, and the score so far.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Climb {
+    node: u32,
+    depth: usize,
+    score: f64,
 }
 
 /// A tree in preorder, the form model artifacts store: `shape[i]` is the cut dimension of
@@ -428,6 +465,15 @@ impl Tree {
     }
 }
 
+/// How far `x` lies outside `lo..=hi` (0 inside). Plain comparisons rather than
+/// `f32::max`, whose NaN handling keeps the loop from vectorizing; values here are finite.
+#[inline(always)]
+fn outside(lo: f32, hi: f32, x: f32) -> f32 {
+    let below = if lo > x { lo - x } else { 0.0 };
+    let above = if x > hi { x - hi } else { 0.0 };
+    below + above
+}
+
 /// Draws a dimension with probability proportional to its range in `min..max` (total
 /// `range`) and a cut uniformly within that dimension's range.
 fn choose_cut(min: &[f32], max: &[f32], range: f64, rng: &mut SplitMix64) -> (usize, f32) {
@@ -539,6 +585,33 @@ mod tests {
         }
         assert_eq!(tree.root, NIL);
         assert_eq!(tree.mass(), 0);
+    }
+
+    proptest::proptest! {
+        /// Any mix of inserts (with many duplicates) and deletes keeps the tree consistent,
+        /// and every remaining leaf still holds the point it was given.
+        #[test]
+        fn random_inserts_and_deletes_keep_the_tree_consistent(
+            ops in proptest::collection::vec((0u8..4, 0usize..12, 0usize..1000), 1..120),
+            seed in 0u64..1000,
+        ) {
+            let mut rng = SplitMix64::new(seed);
+            let mut tree = Tree::new(3);
+            let mut held: Vec<(u32, usize)> = Vec::new();
+            for (op, value, pick) in ops {
+                if op == 0 && !held.is_empty() {
+                    let (leaf, _) = held.swap_remove(pick % held.len());
+                    tree.delete(leaf);
+                } else {
+                    held.push((tree.insert(&grid_point(value), &mut rng), value));
+                }
+                check_invariants(&tree);
+            }
+            proptest::prop_assert_eq!(tree.mass() as usize, held.len());
+            for (leaf, value) in held {
+                proptest::prop_assert_eq!(tree.leaf_point(leaf), &grid_point(value)[..]);
+            }
+        }
     }
 
     #[test]

@@ -13,13 +13,14 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(about = "Score an anomaly detector with the Numenta Anomaly Benchmark's method")]
 struct Args {
-    /// Folder in NAB's layout: data/<category>/<series>.csv, combined_windows.json, [profiles.json].
+    /// Folder in NAB's layout: `data/<category>/<series>.csv`, `combined_windows.json` and optionally `profiles.json`.
     #[arg(long)]
     nab_dir: PathBuf,
-    /// Where to write NAB's results files (<dir>/<detector>/<category>/<detector>_<series>.csv).
+    /// Where to write NAB's results files (`<dir>/<detector>/<category>/<detector>_<series>.csv`).
     #[arg(long)]
     results_dir: Option<PathBuf>,
-    /// `rcf` (the platform's Random Cut Forest) or `null` (NAB's baseline).
+    /// `rcf` (the platform's Random Cut Forest) or `null` (NAB's baseline); also the name of
+    /// its results folder and files.
     #[arg(long, default_value = "rcf")]
     detector: String,
     /// JSON configuration for the rcf detector (defaults to the built-in one).
@@ -70,7 +71,7 @@ fn build_detector(args: &Args) -> Result<Box<dyn SeriesDetector>, String> {
                 }
                 None => RcfSeriesConfig::default(),
             };
-            Ok(Box::new(RcfSeriesDetector::new("ballastRcf", config)))
+            Ok(Box::new(RcfSeriesDetector::new("rcf", config)))
         }
         other => Err(format!("unknown detector {other:?} (rcf or null)")),
     }

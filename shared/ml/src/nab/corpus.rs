@@ -48,12 +48,9 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn len(&self) -> usize {
+    /// Rows in the window (at least 1).
+    pub fn rows(&self) -> usize {
         self.end - self.start + 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     pub fn contains(&self, row: usize) -> bool {

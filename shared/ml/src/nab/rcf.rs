@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::anomaly::{Detector, DetectorConfig, RcfDetector, RunningStats, Threshold};
+use crate::anomaly::{Detector, DetectorConfig, RcfDetector, RunningStats, Threshold, ThresholdConfig};
 
 use super::{Series, SeriesDetector};
 
@@ -40,7 +40,14 @@ pub struct RcfSeriesConfig {
 impl Default for RcfSeriesConfig {
     fn default() -> Self {
         Self {
-            detector: DetectorConfig { standardize: None, ..DetectorConfig::default() },
+            // One feature needs no scaling (cuts are drawn in proportion to ranges, so a
+            // uniform scale changes nothing), and without it the forest starts on row one.
+            // Score statistics over (nearly) the whole series are steadier than the last 2,000.
+            detector: DetectorConfig {
+                standardize: None,
+                threshold: ThresholdConfig { horizon: 5000.0, ..ThresholdConfig::default() },
+                ..DetectorConfig::default()
+            },
             scale: 5.0,
             alarm_z: 4.0,
             quiet_rows: 150,
@@ -68,7 +75,7 @@ impl RcfSeriesDetector {
 
 impl Default for RcfSeriesDetector {
     fn default() -> Self {
-        Self::new("ballastRcf", RcfSeriesConfig::default())
+        Self::new("rcf", RcfSeriesConfig::default())
     }
 }
 
@@ -179,4 +186,61 @@ impl<'a> Alarms<'a> {
 
 fn distance(a: &[f32], b: impl Iterator<Item = f32>) -> f64 {
     a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::ForestConfig;
+
+    /// A noisy level (noise of 1) with a spike of 12 every 97 rows and, at row 1500, a
+    /// unique level shift.
+    fn series() -> Series {
+        let mut state = 7u64;
+        let values = (0..2000)
+            .map(|i| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let noise = (state >> 40) as f64 / (1u64 << 24) as f64;
+                let spike = if i % 97 == 50 { 12.0 } else { 0.0 };
+                let shift = if (1500..1520).contains(&i) { 40.0 } else { 0.0 };
+                10.0 + noise + spike + shift
+            })
+            .collect();
+        let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let timestamps = (0..2000).map(|i| start + chrono::Duration::minutes(5 * i)).collect();
+        Series { name: "test/spikes.csv".into(), timestamps, values }
+    }
+
+    fn config(alarm_memory: usize) -> RcfSeriesConfig {
+        let mut config = RcfSeriesConfig { alarm_memory, ..RcfSeriesConfig::default() };
+        config.detector.forest = ForestConfig { num_trees: 30, sample_size: 128, ..config.detector.forest };
+        config
+    }
+
+    /// Rows from 600 on whose score reaches the alarm level.
+    fn alarms(config: RcfSeriesConfig) -> Vec<usize> {
+        let level = config.alarm_z / (config.alarm_z + config.scale);
+        let scores = RcfSeriesDetector::new("test", config).score_series(&series()).unwrap();
+        assert!(scores.iter().all(|s| (0.0..1.0).contains(s)));
+        (600..scores.len()).filter(|&i| scores[i] >= level).collect()
+    }
+
+    #[test]
+    fn recurring_spikes_stop_alarming_but_a_new_event_still_does() {
+        let remembered = alarms(config(16));
+        let forgetful = alarms(config(0));
+        let spikes = |rows: &[usize]| rows.iter().filter(|&&i| i % 97 >= 50 && i % 97 < 60 && i < 1500).count();
+        assert!(spikes(&remembered) <= 2, "{remembered:?}");
+        assert!(spikes(&forgetful) >= 5, "{forgetful:?}");
+        assert!(remembered.iter().any(|i| (1500..1510).contains(i)), "{remembered:?}");
+    }
+
+    #[test]
+    fn alarms_are_followed_by_a_quiet_period() {
+        let config = config(0);
+        let quiet = config.quiet_rows;
+        let rows = alarms(config);
+        assert!(!rows.is_empty());
+        assert!(rows.windows(2).all(|w| w[1] - w[0] > quiet), "{rows:?}");
+    }
 }

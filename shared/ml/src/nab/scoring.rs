@@ -118,11 +118,11 @@ fn sweep_rows(labeled: &LabeledSeries, scores: &[f64], costs: &CostMatrix, first
         let current = windows.peek().filter(|(_, w)| w.contains(i));
         let (worth, window) = match (current, previous) {
             (Some(&(k, w)), _) => {
-                let position = -((w.end - i + 1) as f64) / w.len() as f64;
+                let position = -((w.end - i + 1) as f64) / w.rows() as f64;
                 (scaled_sigmoid(position) * costs.tp_weight / max_tp, Some(first_window + k))
             }
             (None, Some((_, w))) => {
-                let position = (i - w.end) as f64 / (w.len() as f64 - 1.0).max(1.0);
+                let position = (i - w.end) as f64 / (w.rows() as f64 - 1.0).max(1.0);
                 (scaled_sigmoid(position) * costs.fp_weight, None)
             }
             (None, None) => (-costs.fp_weight, None),
@@ -163,14 +163,12 @@ pub fn optimize_threshold(corpus: &Corpus, scores: &[Vec<f64>], costs: &CostMatr
     let start_score = -(scorable_windows as f64) * costs.fn_weight;
     let mut state = Sweep { score: start_score, detected: 0, false_positives: 0 };
     let mut best = state.at(1.1, scorable_windows);
-    let mut index = 0;
-    while index < rows.len() {
-        let threshold = rows[index].score;
-        while index < rows.len() && rows[index].score == threshold {
-            state.detect(&rows[index], &mut best_in_window, costs);
-            index += 1;
+    // Rows of equal score form one threshold (each NaN is a group of its own).
+    for group in rows.chunk_by(|a, b| a.score == b.score) {
+        for row in group {
+            state.detect(row, &mut best_in_window, costs);
         }
-        let candidate = state.at(threshold, scorable_windows);
+        let candidate = state.at(group[0].score, scorable_windows);
         if candidate.score > best.score {
             best = candidate;
         }
@@ -301,6 +299,20 @@ mod tests {
             (best.score - (-0.11 + 1.0 + costs.tp_weight * scaled_sigmoid(-0.9) / scaled_sigmoid(-1.0) - 1.0)).abs()
                 < 1e-9
         );
+    }
+
+    #[test]
+    fn equal_scores_share_one_threshold_and_nan_does_not_stall_the_sweep() {
+        let corpus = Corpus { series: vec![series(1000, vec![Window { start: 500, end: 599 }])] };
+        let mut scores = detections(1000, &[300, 500]);
+        // 300 (a false positive) and 500 share the score 1.0, so they come together.
+        let both = optimize_threshold(&corpus, &[scores.clone()], &standard());
+        assert_eq!((both.detected_windows, both.false_positives), (1, 1));
+        scores[300] = 0.9;
+        let apart = optimize_threshold(&corpus, &[scores.clone()], &standard());
+        assert_eq!((apart.threshold, apart.false_positives), (1.0, 0));
+        scores[700] = f64::NAN;
+        assert_eq!(optimize_threshold(&corpus, &[scores], &standard()).threshold, 1.0);
     }
 
     #[test]
