@@ -1,5 +1,5 @@
 # Ballast: build, test and run the embedded default.
-#   make run ACCOUNTS=1000000 MODE=full    the platform flow on 5,000 accounts, then a generated book into out/
+#   make run ACCOUNTS=1000000 MODE=full    the platform flow on 5,000 accounts, a venue fault drill, then a generated book into out/
 #   make generate ACCOUNTS=1000            write a sample book (reference.json, accounts.jsonl) into book/
 #   make services / services-stop          local DynamoDB, SQS + Step Functions (moto), PostgreSQL
 
@@ -48,10 +48,13 @@ invoke:
 	cargo lambda invoke $(FN) --data-file $(EVENT)
 
 # The platform's flow on FLOW_ACCOUNTS accounts (API request -> batches -> rebalance ->
-# check -> submit -> market centers -> execution reports -> read side), then the whole
-# book of ACCOUNTS accounts through the engine and the checks into OUT.
+# check -> submit -> market centers -> execution reports -> read side), a market-center
+# fault drill (a reject storm at one venue midway: detection, rerouting, held orders), then
+# the whole book of ACCOUNTS accounts through the engine and the checks into OUT.
 run: cli
 	target/release/ballast flow --accounts $(FLOW_ACCOUNTS) --seed $(SEED) --mode $(MODE)
+	@echo
+	target/release/ballast drill --seed $(SEED)
 	@echo
 	target/release/ballast run --accounts $(ACCOUNTS) --seed $(SEED) --mode $(MODE) --out $(OUT)
 
@@ -75,11 +78,11 @@ bench:
 # --- models -------------------------------------------------------------------------------
 # The anomaly detector on a folder in NAB's layout (data/<category>/<series>.csv and
 # combined_windows.json): per-profile scores, the standard one last; each series' scores
-# in NAB's results layout under RESULTS_DIR (default: <NAB_DIR>/results).
+# in NAB's results layout under RESULTS_DIR (default: <NAB_DIR>/results), for NAB's own scorer.
 NAB_DIR ?= shared/ml/data/nab
-RESULTS_DIR ?=
+RESULTS_DIR ?= $(NAB_DIR)/results
 eval-nab:
-	cargo run --release --quiet -p ballast-ml --bin ballast-eval-nab -- --nab-dir $(NAB_DIR) $(if $(RESULTS_DIR),--results-dir $(RESULTS_DIR))
+	cargo run --release --quiet -p ballast-ml --bin ballast-eval-nab -- --nab-dir $(NAB_DIR) --results-dir $(RESULTS_DIR)
 
 # The model container's binary (sagemaker/): `target/release/ballast-model-server train|serve`.
 model-server:

@@ -419,3 +419,20 @@ fn the_platform_flow_sends_each_order_once_and_completes_the_job() {
     let text = report.to_string();
     assert!(text.contains("the same job") && text.contains("completed"), "{text}");
 }
+
+#[test]
+fn the_fault_drill_detects_the_storm_reroutes_holds_and_finishes_every_order() {
+    let out = Command::new(ballast_binary()).args(["drill", "--accounts", "60", "--seed", "7"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let line = |label: &str| stdout.lines().find(|l| l.starts_with(label)).unwrap_or_default().to_string();
+    assert!(line("Fault detected").contains("minute 25") || line("Fault detected").contains("minute 26"), "{stdout}");
+    assert!(line("Alarms at the other venues").ends_with(" 0"), "{stdout}");
+    let held: u64 = line("  held (directed routing)").split_whitespace().last().unwrap().parse().unwrap();
+    let released: u64 = line("  released after recovery").split_whitespace().last().unwrap().parse().unwrap();
+    assert!(held > 0 && held == released, "{stdout}");
+    let accounted = line("Every order accounted for");
+    let words: Vec<&str> = accounted.split_whitespace().collect();
+    assert_eq!(words[4], words[6], "final == orders: {accounted}");
+    assert!(accounted.contains(&format!("{} queue sends", words[6])), "one send per order: {accounted}");
+}

@@ -4,12 +4,14 @@
 //! This is the in-memory wiring of the platform: the same engine the functions call,
 //! with files instead of queues and tables.
 
+pub mod drill;
 mod format;
 mod platform;
 mod progress;
 mod run;
 mod summary;
 
+pub use drill::{run_drill, DrillReport};
 pub use format::{ExceptionLine, CSV_HEADER};
 pub use platform::{run_flow, FlowConfig, FlowError, FlowReport};
 pub use progress::{NoProgress, Progress, ProgressBarReporter, ProgressUnit};

@@ -30,8 +30,20 @@ enum Command {
     /// Run the platform's rebalance flow in process: API request, batches, rebalance,
     /// check, submit, simulated market centers, execution reports, read side.
     Flow(FlowArgs),
+    /// A market-center fault drill: an hour of simulated venues, a reject storm at one of
+    /// them midway, the anomaly detector, routing around it, and the orders held for it.
+    Drill(DrillArgs),
     /// Print the pre-trade check catalogue as Markdown (docs/CHECKS.md).
     ChecksDoc,
+}
+
+#[derive(Args)]
+struct DrillArgs {
+    /// Accounts rebalanced while the venue is halted.
+    #[arg(long, default_value_t = 200)]
+    accounts: u64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -129,6 +141,20 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Drill(args) => match ballast_embedded::run_drill(args.seed, args.accounts) {
+            Ok(report) => {
+                println!("{report}");
+                if report.final_orders == report.orders && report.detected_minute.is_some() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(e) => {
+                eprintln!("ballast: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::ChecksDoc => {
             print!("{}", ballast_core::checks::catalogue_markdown());
             ExitCode::SUCCESS
