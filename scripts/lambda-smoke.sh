@@ -39,6 +39,10 @@ checks=(
   'query/get-trades-invalid-state.json|query|INVALID_STATE'
   'query/get-rebalance-unknown.json|query|JOB_NOT_FOUND'
   'execution-reports/reports.json|execution-reports|batchItemFailures'
+  'venues/put-override-halt.json|venues|"to\":\"halted'
+  'venues/get-venues.json|venues|ops-jlee'
+  'venues/put-override-invalid.json|venues|INVALID_STATUS'
+  'venues/delete-override.json|venues|"to\":\"healthy'
 )
 for c in "${checks[@]}"; do
   IFS='|' read -r event fn expect <<<"$c"

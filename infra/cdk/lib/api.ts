@@ -12,6 +12,7 @@ export interface ApiProps {
   readonly key: kms.IKey;
   readonly batching: lambda.IFunction;
   readonly query: lambda.IFunction;
+  readonly venues: lambda.IFunction;
   readonly etfReview?: lambda.IFunction;
 }
 
@@ -144,6 +145,36 @@ export class Api extends Construct {
         'method.request.querystring.limit': false,
       },
     });
+
+    // Operations: market-center health and overrides (IAM decides who may call them).
+    const venues = new apigw.LambdaIntegration(props.venues);
+    const venuesRoot = this.api.root.addResource('venues');
+    venuesRoot.addMethod('GET', venues, { operationName: 'ListVenues', requestValidator: validateParams });
+    const override = venuesRoot.addResource('{venue}').addResource('override');
+    const overrideBody = this.api.addModel('VenueOverride', {
+      contentType: 'application/json',
+      modelName: 'VenueOverride',
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'VenueOverride',
+        type: apigw.JsonSchemaType.OBJECT,
+        additionalProperties: false,
+        required: ['status', 'by', 'reason'],
+        properties: {
+          status: { type: apigw.JsonSchemaType.STRING, enum: ['healthy', 'degraded', 'halted'] },
+          by: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 500 },
+          reason: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 500 },
+        },
+      },
+    });
+    const venueParam = { 'method.request.path.venue': true };
+    override.addMethod('PUT', venues, {
+      operationName: 'OverrideVenue',
+      requestValidator: validateAll,
+      requestModels: { 'application/json': overrideBody },
+      requestParameters: venueParam,
+    });
+    override.addMethod('DELETE', venues, { operationName: 'LiftVenueOverride', requestValidator: validateParams, requestParameters: venueParam });
 
     if (props.etfReview !== undefined) {
       const review = new apigw.LambdaIntegration(props.etfReview);

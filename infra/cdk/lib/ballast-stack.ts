@@ -92,6 +92,8 @@ export class BallastStack extends Stack {
     };
     const submit = make('submit', { ...tables, ...queuesEnv });
     const finalize = make('finalize', tables);
+    // Operators' overrides of venue health; lifting a halt releases the held orders.
+    const venues = make('venues', { ...tables, ...queuesEnv });
     const reports = make('execution-reports', tables);
 
     const rw = { write: true };
@@ -104,6 +106,9 @@ export class BallastStack extends Stack {
     grantTable(submit, data.table, rw);
     grantTable(submit, data.views, rw);
     grantSendOrders(submit);
+    grantTable(venues, data.table, { write: true, indexes: ['by_held'] });
+    grantTable(venues, data.views, rw);
+    grantSendOrders(venues);
     grantTable(finalize, data.table, rw);
     grantTable(finalize, data.views, rw);
     grantTable(reports, data.table, rw);
@@ -220,7 +225,7 @@ export class BallastStack extends Stack {
       });
     }
 
-    this.api = new Api(this, 'Api', { settings, key: data.key, batching, query, etfReview });
+    this.api = new Api(this, 'Api', { settings, key: data.key, batching, query, venues, etfReview });
 
     const machines = new Map<string, sfn.IStateMachine>([['rebalance', this.rebalance]]);
     if (this.etfNightly) machines.set('etf-nightly', this.etfNightly);

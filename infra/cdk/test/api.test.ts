@@ -5,7 +5,7 @@ describe('API', () => {
   const methods = resources(json, 'AWS::ApiGateway::Method');
 
   test('every route needs SigV4 (IAM) and goes to its function', () => {
-    expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'GET', 'POST', 'POST']);
+    expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'GET', 'POST', 'POST', 'PUT']);
     for (const [, m] of methods) {
       expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
       expect(m.Properties.Integration.Type).toBe('AWS_PROXY');

@@ -68,10 +68,10 @@ describe('functions', () => {
 describe('building the functions', () => {
   test('without prebuilt artifacts each function is a cargo-lambda build of its crate', () => {
     // Bundling is skipped in tests ('aws:cdk:bundling-stacks': []), so nothing compiles;
-    // the asset is the crate's folder. Only the core functions: no model image.
+    // the asset is the crate's folder. Only the rebalance platform: no model image.
     const { json } = synth({ 'ballast:prebuilt': undefined }, { nag: false, models: false });
     const fns = resources(json, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(7);
+    expect(fns).toHaveLength(8);
     for (const [, r] of fns) {
       expect(r.Properties.Architectures).toEqual(['arm64']);
       expect(r.Properties.Code.S3Key).toEqual(expect.anything());

@@ -66,6 +66,7 @@ const expected: Record<FunctionName, () => string[]> = {
   check: () => [...table(data.table, true), ...table(data.views, true)],
   submit: () => [...table(data.table, true), ...table(data.views, true), ...sendOrders()],
   finalize: () => [...table(data.table, true), ...table(data.views, true)],
+  venues: () => [...table(data.table, true), ...index(data.table, ['by_held']), ...table(data.views, true), ...sendOrders()],
   'execution-reports': () => [...table(data.table, true), ...table(data.views, true), ...consume(data.reportQueue)],
   'anomaly-inference': () => [
     ...table(data.table, true),

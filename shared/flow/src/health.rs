@@ -219,6 +219,53 @@ pub fn route(
     }
 }
 
+/// What an operator asks of a venue (`PUT /venues/{venue}/override`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRequest {
+    pub status: String,
+    pub by: String,
+    pub reason: String,
+}
+
+impl OverrideRequest {
+    /// The override it asks for, or why it cannot be one.
+    pub fn parse(body: &[u8], at: DateTime<Utc>) -> Result<Override, crate::ApiError> {
+        use crate::ApiError;
+        let r: OverrideRequest = serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(
+                "INVALID_OVERRIDE",
+                format!("the body must be {{\"status\", \"by\", \"reason\"}}: {e}"),
+            )
+        })?;
+        let status = match r.status.as_str() {
+            "healthy" => VenueStatus::Healthy,
+            "degraded" => VenueStatus::Degraded,
+            "halted" => VenueStatus::Halted,
+            other => {
+                return Err(ApiError::bad_request(
+                    "INVALID_STATUS",
+                    format!("status {other:?} is not one of healthy, degraded, halted"),
+                ))
+            }
+        };
+        for (field, value) in [("by", &r.by), ("reason", &r.reason)] {
+            if value.trim().is_empty() || value.len() > 500 {
+                return Err(ApiError::bad_request(
+                    "INVALID_OVERRIDE",
+                    format!("{field} must say who and why, in 1 to 500 characters"),
+                ));
+            }
+        }
+        Ok(Override { status, by: r.by.trim().to_string(), reason: r.reason.trim().to_string(), at })
+    }
+}
+
+/// A market center's id as the API accepts it: 2 to 12 of A–Z and 0–9.
+pub fn valid_venue(venue: &str) -> bool {
+    (2..=12).contains(&venue.len()) && venue.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -740,3 +740,55 @@ pub async fn job_trades(
     let filter = TradeFilter { account: account.map(str::to_string), state };
     views.trade_views(job_id, &filter, cursor, limit).await.map_err(port)
 }
+
+/// What an operator's override did to a venue.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OverrideOutcome {
+    pub health: crate::health::VenueHealth,
+    pub transition: crate::health::Transition,
+    /// Held orders sent when the venue is no longer halted.
+    pub release: Option<ReleaseReport>,
+}
+
+/// Sets (`Some`) or lifts (`None`) an operator's override of a venue's health; when the
+/// venue is no longer halted, its held orders go out.
+#[allow(clippy::too_many_arguments)]
+pub async fn override_venue<S: ReferenceSource>(
+    orders: &(impl OrderStore + VenueHealthStore),
+    gateway: &impl OrderGateway,
+    views: &impl ReadModel,
+    reference: &ReferenceCache<S>,
+    trade_date: NaiveDate,
+    venue: &str,
+    change: Option<crate::health::Override>,
+) -> Result<OverrideOutcome, ApiError> {
+    use crate::health::{valid_venue, VenueHealth};
+    if !valid_venue(venue) {
+        return Err(ApiError::bad_request("INVALID_VENUE", format!("{venue:?} is not a market center id")));
+    }
+    for _ in 0..5 {
+        let current = orders.venue_health().await.map_err(port)?.into_iter().find(|h| h.venue == venue);
+        let mut health = current.unwrap_or_else(|| VenueHealth::new(venue));
+        let transition = health.set_override(change.clone());
+        if !orders.put_venue_health(&health).await.map_err(port)? {
+            continue;
+        }
+        tracing::warn!(venue, from = ?transition.from, to = ?transition.to, by = ?health.override_.as_ref().map(|o| &o.by), "venue override");
+        let release = if health.effective() != VenueStatus::Halted {
+            Some(
+                release_held_orders(orders, gateway, views, reference, trade_date, venue)
+                    .await
+                    .map_err(|e| ApiError::new(503, "UNAVAILABLE", e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        return Ok(OverrideOutcome { health, transition, release });
+    }
+    Err(ApiError::new(503, "UNAVAILABLE", format!("the health of {venue} kept changing; try again")))
+}
+
+/// Every market center's health (`GET /venues`).
+pub async fn venues_health(venues: &impl VenueHealthStore) -> Result<Vec<crate::health::VenueHealth>, ApiError> {
+    venues.venue_health().await.map_err(port)
+}

@@ -153,6 +153,45 @@ pub async fn get_rebalance(req: &Request, views: &impl ReadModel) -> Response<Bo
     }
 }
 
+/// `GET /venues` (every market center's health), `PUT /venues/{venue}/override` (an
+/// operator sets its status: `{"status", "by", "reason"}`) and `DELETE
+/// /venues/{venue}/override` (the detector decides again). Lifting a halt releases the
+/// orders held for the venue.
+pub async fn venues<S: ballast_refcache::ReferenceSource>(
+    req: &Request,
+    store: &(impl ballast_flow::ports::OrderStore + ballast_flow::ports::VenueHealthStore),
+    gateway: &impl ballast_flow::ports::OrderGateway,
+    views: &impl ReadModel,
+    reference: &ballast_refcache::ReferenceCache<S>,
+    now: DateTime<Utc>,
+    trade_date: NaiveDate,
+) -> Response<Body> {
+    let path = req.uri().path();
+    let mut parts = path.split('/').filter(|p| !p.is_empty()).skip_while(|p| *p != "venues").skip(1);
+    match (parts.next(), parts.next(), parts.next()) {
+        (None, _, _) if req.method() == Method::GET => match ballast_flow::venues_health(store).await {
+            Ok(v) => json(200, &serde_json::json!({ "venues": v })),
+            Err(e) => error(&e),
+        },
+        (None, _, _) => method_not_allowed("GET"),
+        (Some(venue), Some("override"), None) => {
+            let change = match *req.method() {
+                Method::PUT => match ballast_flow::health::OverrideRequest::parse(body_bytes(req), now) {
+                    Ok(o) => Some(o),
+                    Err(e) => return error(&e),
+                },
+                Method::DELETE => None,
+                _ => return method_not_allowed("PUT, DELETE"),
+            };
+            match ballast_flow::override_venue(store, gateway, views, reference, trade_date, venue, change).await {
+                Ok(outcome) => json(200, &outcome),
+                Err(e) => error(&e),
+            }
+        }
+        _ => error(&ApiError::not_found("ROUTE_NOT_FOUND", format!("no route {path}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::route;

@@ -128,3 +128,53 @@ async fn a_poison_report_fails_alone_and_the_rest_of_the_batch_is_applied() {
     let after = p.store.order(&order.id).await.unwrap().unwrap();
     assert_eq!(after.state, ballast_flow::OrderState::Acknowledged);
 }
+
+#[tokio::test]
+async fn an_operator_halts_a_venue_and_lifting_it_releases_the_held_orders() {
+    let p = platform().await;
+    let s = &p.store;
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let call = |path: &'static str| {
+        let p = &p;
+        async move {
+            api::venues(&request(path), &p.store, &p.queues, &p.store, &p.reference, chrono::Utc::now(), date).await
+        }
+    };
+    let r = call("venues/put-override-halt.json").await;
+    assert_eq!(r.status(), 200, "{:?}", body(&r));
+    let b = body(&r);
+    assert_eq!(
+        (b["transition"]["to"].as_str(), b["health"]["override_"]["by"].as_str()),
+        (Some("halted"), Some("ops-jlee"))
+    );
+    let listed = body(&call("venues/get-venues.json").await);
+    assert_eq!(listed["venues"][0]["venue"], "ARCX");
+    // A job while ARCX is halted by the operator, for clients who direct their own routing:
+    // their ARCX orders wait (the others would go to BATS).
+    let file = ballast_synth::reference(42);
+    let universe = ballast_synth::Universe::new(&file).unwrap();
+    let directed: Vec<Account> = (0..8)
+        .map(|i| {
+            let mut a = ballast_synth::account(42, i, &universe);
+            a.profile.directed_routing = true;
+            a
+        })
+        .collect();
+    s.put_accounts(&directed).await.unwrap();
+    let r = post(&p, "batching/post-rebalances.json").await;
+    let job = body(&r)["job_id"].as_str().unwrap().to_string();
+    p.run(&job).await.unwrap();
+    let orders = s.job_orders(&job).await.unwrap();
+    assert!(orders.iter().all(|o| o.venue != "ARCX" || o.state == ballast_flow::OrderState::Held));
+    let held = orders.iter().filter(|o| o.state == ballast_flow::OrderState::Held).count();
+    assert!(held > 0, "no ARCX order in the sample job");
+    // Bad requests are refused with a code.
+    let r = call("venues/put-override-invalid.json").await;
+    assert_eq!((r.status().as_u16(), body(&r)["code"].as_str()), (400, Some("INVALID_STATUS")));
+    // Lifting the override: the detector's view (healthy) again, and the held orders go out.
+    let r = call("venues/delete-override.json").await;
+    let b = body(&r);
+    assert_eq!((r.status().as_u16(), b["transition"]["to"].as_str()), (200, Some("healthy")));
+    assert_eq!(b["release"]["released"].as_u64(), Some(held as u64));
+    assert!(s.job_orders(&job).await.unwrap().iter().all(|o| o.state != ballast_flow::OrderState::Held));
+}
