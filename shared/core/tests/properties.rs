@@ -286,3 +286,4 @@ fn generated_cases_exercise_every_mode() {
         eprintln!("{mode:?}: {traded}/300 cases traded");
     }
 }
+

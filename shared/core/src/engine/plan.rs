@@ -1119,7 +1119,9 @@ impl<'a> Ctx<'a> {
     fn realize_sell(&mut self, m: usize, reason: TradeReason) -> Option<ProposedTrade> {
         let member = &self.members[m];
         let range = self.slots[member.slot].lots.clone();
-        let forced = self.slots[member.slot].forced.is_some();
+        // A sale that must happen (a forced slot, or a do-not-hold holding) and is too small
+        // to propose is reported, never dropped silently.
+        let forced = self.slots[member.slot].forced.is_some() || member.do_not_hold;
         let position = &self.a.positions[member.pos];
         let (mut planned_q, mut any, mut all_whole, mut whole_qty) = (0.0, false, true, Decimal::ZERO);
         for l in &self.lots[range.clone()] {
