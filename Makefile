@@ -62,11 +62,21 @@ run: cli
 generate: cli
 	target/release/ballast generate --accounts $(if $(filter command line environment,$(origin ACCOUNTS)),$(ACCOUNTS),1000) --seed $(SEED) --out $(BOOK)
 
+# cargo-nextest runs the test binaries side by side (settings: .config/nextest.toml), which
+# roughly halves the wall time of the suites that wait on the local services; plain
+# `cargo test` where it is not installed.
+NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
+
 # Every test (the integration tests use the local services), the functions under
 # `cargo lambda watch` with every sample event, then the main job on a small book. The local
 # services come first (already running: a fraction of a second), checked end to end.
 test: services services-check cdk-deps
+ifeq ($(NEXTEST),yes)
+	cargo nextest run --workspace
+	cargo test --doc -p ballast-ml -p ballast-synth
+else
 	cargo test --workspace
+endif
 	$(MAKE) --no-print-directory cdk-test
 	cargo build $(addprefix -p ,$(FUNCTIONS))
 	scripts/lambda-smoke.sh
