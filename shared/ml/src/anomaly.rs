@@ -42,7 +42,7 @@
 mod artifact;
 mod detector;
 mod forest;
-mod rng;
+pub(crate) mod rng;
 mod shingle;
 mod stats;
 mod threshold;

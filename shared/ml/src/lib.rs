@@ -12,5 +12,6 @@
 //! the Numenta Anomaly Benchmark) and `data/etfs/` (US ETFs listed on NYSE Arca).
 
 pub mod anomaly;
+pub mod etf;
 pub mod nab;
 pub mod telemetry;
