@@ -7,6 +7,7 @@
 //! time, and turns the reports into telemetry for market-center fault detection.
 
 pub mod anomaly;
+pub mod etf;
 pub mod faults;
 pub mod health;
 pub mod memory;

@@ -574,3 +574,132 @@ impl<S: ballast_refcache::ReferenceSource> MemoryPlatform<S> {
         Ok(applied)
     }
 }
+
+/// The ETF ports in process: the feed, approvals, reviews and runs, the workflow's
+/// resumptions and the training log, with the conditional semantics of the AWS adapters.
+#[derive(Default)]
+pub struct MemoryEtf {
+    inner: Mutex<EtfState>,
+}
+
+#[derive(Default)]
+struct EtfState {
+    feed: crate::etf::FeedRead,
+    approvals: BTreeMap<String, crate::etf::Approved>,
+    reviews: BTreeMap<String, crate::etf::ReviewItem>,
+    runs: BTreeMap<String, crate::etf::EtfRun>,
+    resumed: Vec<(String, serde_json::Value)>,
+    classified: Vec<crate::etf::Classified>,
+    decided: Vec<crate::etf::ReviewItem>,
+}
+
+impl MemoryEtf {
+    pub fn new(feed: crate::etf::FeedRead) -> Self {
+        MemoryEtf { inner: Mutex::new(EtfState { feed, ..Default::default() }) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, EtfState> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the feed (the next night's reference data).
+    pub fn set_feed(&self, feed: crate::etf::FeedRead) {
+        self.lock().feed = feed;
+    }
+
+    /// Task tokens resumed, with their output, in order.
+    pub fn resumed(&self) -> Vec<(String, serde_json::Value)> {
+        self.lock().resumed.clone()
+    }
+
+    /// The training log: classifications and decided reviews, in order.
+    pub fn training_log(&self) -> (Vec<crate::etf::Classified>, Vec<crate::etf::ReviewItem>) {
+        let s = self.lock();
+        (s.classified.clone(), s.decided.clone())
+    }
+}
+
+impl crate::etf::EtfFeed for MemoryEtf {
+    async fn etfs(&self) -> PortResult<crate::etf::FeedRead> {
+        Ok(self.lock().feed.clone())
+    }
+}
+
+impl crate::etf::EtfStore for MemoryEtf {
+    async fn approvals(&self) -> PortResult<Vec<crate::etf::Approved>> {
+        Ok(self.lock().approvals.values().cloned().collect())
+    }
+
+    async fn put_approvals(&self, approvals: &[crate::etf::Approved]) -> PortResult<()> {
+        let mut s = self.lock();
+        for a in approvals {
+            s.approvals.insert(a.symbol.clone(), a.clone());
+        }
+        Ok(())
+    }
+
+    async fn put_reviews(&self, items: &[crate::etf::ReviewItem]) -> PortResult<()> {
+        let mut s = self.lock();
+        for item in items {
+            let same_run_pending = s
+                .reviews
+                .get(&item.symbol)
+                .is_some_and(|r| r.run_id == item.run_id && r.status == crate::etf::ReviewStatus::Pending);
+            if !same_run_pending {
+                s.reviews.insert(item.symbol.clone(), item.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn reviews(&self, status: Option<crate::etf::ReviewStatus>) -> PortResult<Vec<crate::etf::ReviewItem>> {
+        Ok(self.lock().reviews.values().filter(|r| status.is_none_or(|s| r.status == s)).cloned().collect())
+    }
+
+    async fn decide(
+        &self,
+        symbol: &str,
+        run_id: Option<&str>,
+        decision: &crate::etf::ReviewDecision,
+    ) -> PortResult<Option<crate::etf::ReviewItem>> {
+        let mut s = self.lock();
+        let Some(r) = s.reviews.get_mut(symbol) else { return Ok(None) };
+        if r.status != crate::etf::ReviewStatus::Pending || run_id.is_some_and(|id| id != r.run_id) {
+            return Ok(None);
+        }
+        r.status = match decision.verdict {
+            crate::etf::Verdict::Approve => crate::etf::ReviewStatus::Approved,
+            crate::etf::Verdict::Override { .. } => crate::etf::ReviewStatus::Overridden,
+        };
+        r.decision = Some(decision.clone());
+        Ok(Some(r.clone()))
+    }
+
+    async fn put_run(&self, run: &crate::etf::EtfRun) -> PortResult<()> {
+        self.lock().runs.insert(run.run_id.clone(), run.clone());
+        Ok(())
+    }
+
+    async fn run(&self, run_id: &str) -> PortResult<Option<crate::etf::EtfRun>> {
+        Ok(self.lock().runs.get(run_id).cloned())
+    }
+}
+
+impl crate::etf::ReviewWorkflow for MemoryEtf {
+    async fn resume(&self, task_token: &str, output: &serde_json::Value) -> PortResult<()> {
+        self.lock().resumed.push((task_token.to_string(), output.clone()));
+        Ok(())
+    }
+}
+
+impl crate::etf::TrainingLog for MemoryEtf {
+    async fn record_classifications(&self, rows: &[crate::etf::Classified]) -> PortResult<()> {
+        self.lock().classified.extend_from_slice(rows);
+        Ok(())
+    }
+
+    async fn record_review(&self, item: &crate::etf::ReviewItem) -> PortResult<()> {
+        self.lock().decided.push(item.clone());
+        Ok(())
+    }
+}
