@@ -4,17 +4,11 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use ballast_aws::{Platform, SageMakerScorer};
+use ballast_lambda::env_number;
 use ballast_flow::anomaly::Detection;
 use ballast_flow::health::HealthPolicy;
 use ballast_ml::telemetry::TelemetryConfig;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Error> {
-    match std::env::var(name).ok().filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => v.parse().map_err(|_| format!("{name}={v} is not a number").into()),
-    }
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -22,12 +16,8 @@ async fn main() -> Result<(), Error> {
     let p = &Platform::from_env().await?;
     let endpoint = std::env::var("BALLAST_ANOMALY_ENDPOINT").map_err(|_| "BALLAST_ANOMALY_ENDPOINT is not set")?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let mut sm = ballast_aws::aws_sdk_sagemakerruntime::config::Builder::from(&sdk);
-    if let Ok(url) = std::env::var("BALLAST_SAGEMAKER_ENDPOINT") {
-        sm = sm.endpoint_url(url);
-    }
     let scorer = &SageMakerScorer::new(
-        ballast_aws::aws_sdk_sagemakerruntime::Client::from_conf(sm.build()),
+        ballast_aws::sagemaker_runtime(&sdk),
         endpoint,
         env_number("BALLAST_ANOMALY_SHINGLE", 8)?,
         env_number("BALLAST_ANOMALY_THRESHOLD", 1.5)?,

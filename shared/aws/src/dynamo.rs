@@ -930,3 +930,165 @@ impl ReadModel for DynamoStore {
         }
     }
 }
+
+// ------------------------------------------------------------------ nightly ETF classification
+// Partitions of the write table (docs/DATA-MODEL.md): `ETFS` (the reference feed),
+// `ETFAPPROVED` (each symbol's current classification: the security master's overlay),
+// `ETFREVIEW` (each symbol's current review, with `status` and `run_id` for conditions) and
+// `ETFRUN` (one item per nightly run); sort key `SYM#<symbol>` or `RUN#<run id>`.
+
+const ETF_FEED: &str = "ETFS";
+const ETF_APPROVED: &str = "ETFAPPROVED";
+const ETF_REVIEW: &str = "ETFREVIEW";
+const ETF_RUN: &str = "ETFRUN";
+
+impl DynamoStore {
+    /// Loads the ETF reference feed (a nightly load, or seeding a test): one item per symbol.
+    pub async fn put_etf_feed(&self, etfs: &[ballast_ml::etf::EtfRecord]) -> PortResult<()> {
+        let items = etfs
+            .iter()
+            .map(|e| {
+                let mut item = key(ETF_FEED, format!("SYM#{}", e.symbol));
+                item.insert("doc".into(), doc(e));
+                item
+            })
+            .collect();
+        self.write_all(&self.table, items, "ETF feed").await
+    }
+
+    fn review_item(r: &ReviewItem) -> HashMap<String, AttributeValue> {
+        let mut item = key(ETF_REVIEW, format!("SYM#{}", r.symbol));
+        item.insert("doc".into(), doc(r));
+        item.insert("status".into(), s(r.status.as_str()));
+        item.insert("run_id".into(), s(r.run_id.clone()));
+        item
+    }
+}
+
+use ballast_flow::etf::{Approved, EtfFeed, EtfRun, EtfStore, FeedRead, ReviewDecision, ReviewItem, ReviewStatus, Verdict};
+
+impl EtfFeed for DynamoStore {
+    /// An item that does not parse is reported, not fatal: the rest of the feed is used.
+    async fn etfs(&self) -> PortResult<FeedRead> {
+        let items = self.query_prefix(&self.table, ETF_FEED.into(), "SYM#", "ETF feed").await?;
+        let mut read = FeedRead::default();
+        for item in &items {
+            match read_doc::<ballast_ml::etf::EtfRecord>(item) {
+                Ok(e) => read.etfs.push(e),
+                Err(why) => read.issues.push(format!("{}: {why}", text(item, "sk").unwrap_or("?"))),
+            }
+        }
+        Ok(read)
+    }
+}
+
+fn read_doc<T: DeserializeOwned>(item: &HashMap<String, AttributeValue>) -> Result<T, String> {
+    let text = item.get("doc").and_then(|v| v.as_s().ok()).ok_or("item without a doc")?;
+    serde_json::from_str(text).map_err(|e| format!("unreadable item: {e}"))
+}
+
+impl EtfStore for DynamoStore {
+    async fn approvals(&self) -> PortResult<Vec<Approved>> {
+        let items = self.query_prefix(&self.table, ETF_APPROVED.into(), "SYM#", "ETF approvals").await?;
+        items.iter().map(|i| read(i, "ETF approvals")).collect()
+    }
+
+    async fn put_approvals(&self, approvals: &[Approved]) -> PortResult<()> {
+        let items = approvals
+            .iter()
+            .map(|a| {
+                let mut item = key(ETF_APPROVED, format!("SYM#{}", a.symbol));
+                item.insert("doc".into(), doc(a));
+                item
+            })
+            .collect();
+        self.write_all(&self.table, items, "ETF approvals").await
+    }
+
+    /// Conditional per item: a review pending in the same run is left as it is, so a
+    /// retried step does not reopen or rewrite it.
+    async fn put_reviews(&self, items: &[ReviewItem]) -> PortResult<()> {
+        for r in items {
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(Self::review_item(r)))
+                .condition_expression("attribute_not_exists(pk) OR run_id <> :run OR #status <> :pending")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":run", s(r.run_id.clone()))
+                .expression_attribute_values(":pending", s(ReviewStatus::Pending.as_str()));
+            match put.send().await {
+                Ok(_) => {}
+                Err(e) if condition_failed(&e) => {}
+                Err(e) => return Err(port_error("ETF reviews", e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn reviews(&self, status: Option<ReviewStatus>) -> PortResult<Vec<ReviewItem>> {
+        let items = self.query_prefix(&self.table, ETF_REVIEW.into(), "SYM#", "ETF reviews").await?;
+        items
+            .iter()
+            .filter(|i| status.is_none_or(|st| text(i, "status") == Some(st.as_str())))
+            .map(|i| read(i, "ETF reviews"))
+            .collect()
+    }
+
+    /// Read, then write on the condition that the review is still pending in the same run:
+    /// of two reviewers deciding at once, exactly one wins.
+    async fn decide(
+        &self,
+        symbol: &str,
+        run_id: Option<&str>,
+        decision: &ReviewDecision,
+    ) -> PortResult<Option<ReviewItem>> {
+        let Some(item) = self.get(&self.table, ETF_REVIEW.into(), format!("SYM#{symbol}"), "ETF reviews").await? else {
+            return Ok(None);
+        };
+        let mut review: ReviewItem = read(&item, "ETF reviews")?;
+        if review.status != ReviewStatus::Pending || run_id.is_some_and(|id| id != review.run_id) {
+            return Ok(None);
+        }
+        review.status = match decision.verdict {
+            Verdict::Approve => ReviewStatus::Approved,
+            Verdict::Override { .. } => ReviewStatus::Overridden,
+        };
+        review.decision = Some(decision.clone());
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::review_item(&review)))
+            .condition_expression("run_id = :run AND #status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":run", s(review.run_id.clone()))
+            .expression_attribute_values(":pending", s(ReviewStatus::Pending.as_str()));
+        match put.send().await {
+            Ok(_) => Ok(Some(review)),
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(port_error("ETF reviews", e)),
+        }
+    }
+
+    async fn put_run(&self, run: &EtfRun) -> PortResult<()> {
+        let mut item = key(ETF_RUN, format!("RUN#{}", run.run_id));
+        item.insert("doc".into(), doc(run));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| port_error("ETF runs", e))?;
+        Ok(())
+    }
+
+    async fn run(&self, run_id: &str) -> PortResult<Option<EtfRun>> {
+        match self.get(&self.table, ETF_RUN.into(), format!("RUN#{run_id}"), "ETF runs").await? {
+            Some(item) => read(&item, "ETF runs").map(Some),
+            None => Ok(None),
+        }
+    }
+}

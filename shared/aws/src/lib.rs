@@ -4,6 +4,8 @@
 //! semantics its port documents, so a retried step never writes twice. The table design
 //! and every access pattern are in docs/DATA-MODEL.md.
 
+#[cfg(feature = "models")]
+mod bedrock;
 mod config;
 mod dynamo;
 mod reference;
@@ -17,14 +19,16 @@ pub use config::{Clients, Config, ConfigError};
 pub use dynamo::DynamoStore;
 pub use reference::DynamoReferenceSource;
 #[cfg(feature = "models")]
-pub use sagemaker::SageMakerScorer;
+pub use bedrock::{BedrockRationale, RationaleSource};
+#[cfg(feature = "models")]
+pub use sagemaker::{sagemaker_runtime, SageMakerEtfClassifier, SageMakerScorer};
 pub use setup::{create_local_deployment, create_queues, create_state_machine, create_tables, Queues};
-pub use sfn::SfnWorkflow;
+pub use sfn::{SfnTaskTokens, SfnWorkflow};
 pub use sqs::SqsGateway;
 
 // The SDK crates, for callers that need their types (tests, local tools).
 #[cfg(feature = "models")]
-pub use aws_sdk_sagemakerruntime;
+pub use {aws_sdk_bedrockruntime, aws_sdk_sagemakerruntime};
 pub use {aws_sdk_dynamodb, aws_sdk_sfn, aws_sdk_sqs};
 
 use ballast_flow::ports::PortError;

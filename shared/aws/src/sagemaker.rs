@@ -89,3 +89,99 @@ impl AnomalyScorer for SageMakerScorer {
         format!("sagemaker:{}", self.endpoint)
     }
 }
+
+/// The ETF classifier behind a SageMaker endpoint, as the flow's [`EtfClassifier`]: the
+/// ETFs' own text goes in (`{"instances": [{symbol, name, summary, family}]}`), one
+/// classification per ETF comes back (`{"predictions": [...]}`). A 4xx from the model (it
+/// refused an instance) is a [`ClassifyError::Rejected`], so the flow isolates the row;
+/// anything else may be retried.
+#[derive(Clone, Debug)]
+pub struct SageMakerEtfClassifier {
+    client: aws_sdk_sagemakerruntime::Client,
+    endpoint: String,
+}
+
+impl SageMakerEtfClassifier {
+    pub fn new(client: aws_sdk_sagemakerruntime::Client, endpoint: impl Into<String>) -> Self {
+        SageMakerEtfClassifier { client, endpoint: endpoint.into() }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct EtfInstance<'a> {
+    symbol: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct EtfAnswer {
+    predictions: Vec<ballast_ml::etf::EtfClassification>,
+}
+
+impl ballast_flow::etf::EtfClassifier for SageMakerEtfClassifier {
+    async fn classify(
+        &self,
+        etfs: &[ballast_ml::etf::EtfRecord],
+    ) -> Result<Vec<ballast_ml::etf::EtfClassification>, ballast_flow::etf::ClassifyError> {
+        use ballast_flow::etf::ClassifyError;
+        let instances: Vec<EtfInstance> = etfs
+            .iter()
+            .map(|e| EtfInstance {
+                symbol: &e.symbol,
+                name: &e.name,
+                summary: e.summary.as_deref(),
+                family: e.family.as_deref(),
+            })
+            .collect();
+        let body = serde_json::json!({ "instances": instances }).to_string();
+        let out = self
+            .client
+            .invoke_endpoint()
+            .endpoint_name(&self.endpoint)
+            .content_type("application/json")
+            .accept("application/json")
+            .body(Blob::new(body))
+            .send()
+            .await
+            .map_err(|e| match &e {
+                aws_sdk_sagemakerruntime::error::SdkError::ServiceError(s) => {
+                    let status = s.raw().status().as_u16();
+                    // SageMaker wraps a container's 4xx in a ModelError that keeps the
+                    // original status; a local container answers the 4xx itself.
+                    let original = match s.err() {
+                        aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError::ModelError(m) => {
+                            m.original_status_code().map(|c| c as u16)
+                        }
+                        _ => None,
+                    };
+                    let code = original.unwrap_or(status);
+                    let detail = format!("{} (status {code})", s.err());
+                    if (400..500).contains(&code) && code != 429 && code != 408 {
+                        ClassifyError::Rejected(detail)
+                    } else {
+                        ClassifyError::Unavailable(PortError::new("ETF endpoint", detail))
+                    }
+                }
+                other => ClassifyError::Unavailable(PortError::new("ETF endpoint", other.to_string())),
+            })?;
+        let bytes = out.body.map(Blob::into_inner).unwrap_or_default();
+        let answer: EtfAnswer = serde_json::from_slice(&bytes).map_err(|e| {
+            ClassifyError::Unavailable(PortError::new("ETF endpoint", format!("unreadable answer: {e}")))
+        })?;
+        Ok(answer.predictions)
+    }
+}
+
+/// A SageMaker runtime client; `BALLAST_SAGEMAKER_ENDPOINT` points it at a local model
+/// server.
+pub fn sagemaker_runtime(sdk: &aws_config::SdkConfig) -> aws_sdk_sagemakerruntime::Client {
+    let mut b = aws_sdk_sagemakerruntime::config::Builder::from(sdk);
+    if let Some(url) = std::env::var("BALLAST_SAGEMAKER_ENDPOINT").ok().filter(|v| !v.is_empty()) {
+        b = b.endpoint_url(url);
+    }
+    aws_sdk_sagemakerruntime::Client::from_conf(b.build())
+}

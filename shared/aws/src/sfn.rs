@@ -45,3 +45,28 @@ impl Workflow for SfnWorkflow {
         }
     }
 }
+
+/// Resumes a workflow waiting on a task token (the nightly ETF run's review wait).
+#[derive(Clone, Debug)]
+pub struct SfnTaskTokens {
+    client: Client,
+}
+
+impl SfnTaskTokens {
+    pub fn new(client: Client) -> Self {
+        SfnTaskTokens { client }
+    }
+}
+
+impl ballast_flow::etf::ReviewWorkflow for SfnTaskTokens {
+    async fn resume(&self, task_token: &str, output: &serde_json::Value) -> PortResult<()> {
+        self.client
+            .send_task_success()
+            .task_token(task_token)
+            .output(output.to_string())
+            .send()
+            .await
+            .map_err(|e| port_error("workflow task token", e))?;
+        Ok(())
+    }
+}

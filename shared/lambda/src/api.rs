@@ -32,7 +32,7 @@ pub fn error(e: &ApiError) -> Response<Body> {
     r
 }
 
-fn body_bytes(req: &Request) -> &[u8] {
+pub(crate) fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
         Body::Empty => &[],
         Body::Text(t) => t.as_bytes(),
@@ -41,7 +41,7 @@ fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
-fn method_not_allowed(allowed: &str) -> Response<Body> {
+pub(crate) fn method_not_allowed(allowed: &str) -> Response<Body> {
     let mut r = error(&ApiError::new(405, "METHOD_NOT_ALLOWED", format!("this route answers {allowed} only")));
     if let Ok(v) = header::HeaderValue::from_str(allowed) {
         r.headers_mut().insert(header::ALLOW, v);

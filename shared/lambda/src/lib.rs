@@ -4,6 +4,7 @@
 //! failures ([`reports`]), and JSON logs with the request id ([`init_tracing`]).
 
 pub mod api;
+pub mod etf;
 pub mod reports;
 pub mod steps;
 pub mod telemetry;
@@ -21,4 +22,12 @@ pub fn trade_date() -> chrono::NaiveDate {
         .ok()
         .and_then(|d| d.parse().ok())
         .unwrap_or_else(|| chrono::Utc::now().date_naive())
+}
+
+/// A number from the environment, or `default` when the variable is unset or empty.
+pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name).ok().filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| format!("{name}={v} is not a number")),
+    }
 }

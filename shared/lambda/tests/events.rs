@@ -178,3 +178,85 @@ async fn an_operator_halts_a_venue_and_lifting_it_releases_the_held_orders() {
     assert_eq!(b["release"]["released"].as_u64(), Some(held as u64));
     assert!(s.job_orders(&job).await.unwrap().iter().all(|o| o.state != ballast_flow::OrderState::Held));
 }
+
+/// The nightly ETF run's task events and the review API's events, in the order a night
+/// goes: classify, wait for reviews, a reviewer decides, the wait times out, publish.
+#[tokio::test]
+async fn the_nightly_etf_run_and_the_review_api_answer_their_sample_events() {
+    use ballast_flow::etf::{InProcessClassifier, Nightly, NightlyConfig, TemplateRationale};
+    use ballast_flow::memory::MemoryEtf;
+    use ballast_ml::etf::{read_csv, EtfModel, EtfModelConfig};
+
+    let (all, _) = read_csv(include_bytes!("../../ml/data/etfs/etfs_us_arca.csv"));
+    let feed_symbols = ["BZQ", "AGQ", "SPY", "IVV", "AGG", "GLD", "XLK", "SCHD", "IWM", "BSCB"];
+    let feed: Vec<_> = all.iter().filter(|e| feed_symbols.contains(&e.symbol.as_str())).cloned().collect();
+    // The already-reviewed ETFs the map is named by: a sample of the others.
+    let reviewed: Vec<_> =
+        all.iter().filter(|e| !feed_symbols.contains(&e.symbol.as_str())).step_by(4).cloned().collect();
+    let classifier = InProcessClassifier(EtfModel::fit(&reviewed, &EtfModelConfig::default()));
+    let etf = MemoryEtf::new(ballast_flow::etf::FeedRead { etfs: feed, issues: vec![] });
+    let nightly = Nightly {
+        feed: &etf,
+        classifier: &classifier,
+        rationale: &TemplateRationale,
+        store: &etf,
+        log: &etf,
+        config: NightlyConfig::default(),
+    };
+    let now = chrono::Utc::now();
+    let task = |path: &str| serde_json::from_str::<serde_json::Value>(&event(path)).unwrap();
+    let run = |path: &str| ballast_lambda::etf::nightly_task(task(path), &nightly, &etf, now);
+
+    let classified = run("etf-classification/classify.json").await.unwrap();
+    assert_eq!(classified["run_id"], "etf-nightly-2026-11-28");
+    assert_eq!(classified["classified"], 10);
+    let pending = classified["pending_reviews"].as_u64().unwrap();
+    assert!(pending >= 3, "BZQ, AGQ (flagged) and BSCB (no summary) at least: {classified}");
+    let waiting = run("etf-classification/await-review.json").await.unwrap();
+    assert_eq!(waiting["pending_reviews"].as_u64(), Some(pending));
+    assert!(etf.resumed().is_empty(), "reviews are pending: the workflow keeps waiting");
+
+    let reviews = |path: &'static str| {
+        let etf = &etf;
+        async move { ballast_lambda::etf::etf_reviews(&request(path), etf, etf, etf, now).await }
+    };
+    let listed = body(&reviews("etf-review/get-pending.json").await);
+    let queue = listed["reviews"].as_array().unwrap();
+    assert_eq!(queue.len() as u64, pending);
+    // Flagged first; each with the evidence that fired and a rationale quoting it.
+    assert!(queue[0]["proposal"]["flags"].as_object().unwrap().values().any(|v| v == true), "{}", queue[0]);
+    let bzq = queue.iter().find(|r| r["symbol"] == "BZQ").expect("BZQ is in the queue");
+    assert_eq!((bzq["proposal"]["flags"]["leveraged"].as_bool(), bzq["proposal"]["flags"]["inverse"].as_bool()), (Some(true), Some(true)));
+    assert!(bzq["rationale"]["text"].as_str().unwrap().contains("UltraShort"), "{}", bzq["rationale"]);
+
+    let r = reviews("etf-review/post-approve.json").await;
+    assert_eq!(r.status(), 200, "{:?}", body(&r));
+    assert_eq!(body(&r)["approved"]["source"], "reviewer");
+    assert_eq!(body(&r)["approved"]["reviewer_id"], "cco-mdiaz");
+    for (path, status, code) in [
+        ("etf-review/post-approve-again.json", 409, "ALREADY_DECIDED"),
+        ("etf-review/post-override-no-flags.json", 400, "INVALID_DECISION"),
+    ] {
+        let r = reviews(path).await;
+        assert_eq!((r.status().as_u16(), body(&r)["code"].as_str()), (status, Some(code)), "{path}: {:?}", body(&r));
+        assert!(!body(&r)["message"].as_str().unwrap().is_empty());
+    }
+
+    let overdue = run("etf-classification/review-overdue.json").await.unwrap();
+    assert_eq!(overdue["pending_reviews"].as_u64(), Some(pending - 1));
+    let published = run("etf-classification/publish.json").await.unwrap();
+    assert_eq!(published["approved"], 1);
+    assert!(published["provisional"].as_u64().unwrap() >= 1, "AGQ is still pending: {published}");
+    let (log, decided) = etf.training_log();
+    assert_eq!((log.len(), decided.len()), (10, 1));
+
+    let bad = ballast_lambda::etf::nightly_task(
+        serde_json::json!({"action": "reclassify", "run_id": "r"}),
+        &nightly,
+        &etf,
+        now,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad.0.name(), "Ballast.Permanent");
+}
