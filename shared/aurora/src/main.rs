@@ -6,7 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ballast_aurora::{export_anomaly_training, export_etf_training, migrate, AuthMode, DbConfig, ExportSummary};
+use ballast_aurora::{
+    export_anomaly_training, export_etf_training, migrate, AuthMode, ClassificationRow, DbConfig, ExportSummary,
+    WriteBack,
+};
+use ballast_flow::anomaly::AnomalyDecision;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -31,6 +35,16 @@ enum Command {
         /// CSV of the telemetry windows not confirmed as anomalies (the train channel).
         #[arg(long)]
         anomaly: Option<String>,
+    },
+    /// Load JSON lines into the store (backfills, a dump of the DynamoDB decision outbox);
+    /// rows already present are left as they are.
+    Import {
+        /// One `AnomalyDecision` JSON object per line.
+        #[arg(long)]
+        anomaly_decisions: Option<PathBuf>,
+        /// One `ClassificationRow` JSON object per line.
+        #[arg(long)]
+        classifications: Option<PathBuf>,
     },
 }
 
@@ -94,8 +108,28 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("telemetry windows: {} rows ({} skipped: incomplete features) -> {path}", s.rows, s.skipped);
             }
         }
+        Command::Import { anomaly_decisions, classifications } => {
+            let wb = WriteBack::new(&client);
+            if let Some(path) = anomaly_decisions {
+                let rows = json_lines::<AnomalyDecision>(&path)?;
+                let n = wb.record_anomaly_decisions(&rows).await.map_err(|e| e.to_string())?;
+                println!("anomaly decisions: {} read, {n} new <- {}", rows.len(), path.display());
+            }
+            if let Some(path) = classifications {
+                let rows = json_lines::<ClassificationRow>(&path)?;
+                let n = wb.record_classifications(&rows).await.map_err(|e| e.to_string())?;
+                println!("ETF classifications: {} read, {n} new <- {}", rows.len(), path.display());
+            }
+        }
     }
     Ok(())
+}
+
+fn json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let rows = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    rows.map(|(i, line)| serde_json::from_str(line).map_err(|e| format!("{} line {}: {e}", path.display(), i + 1)))
+        .collect()
 }
 
 /// Writes through a temporary file renamed at the end, so a failed export never leaves a
