@@ -2,6 +2,7 @@
 #   make run ACCOUNTS=1000000 MODE=full    the platform flow on 5,000 accounts, a venue fault drill, then a generated book into out/
 #   make generate ACCOUNTS=1000            write a sample book (reference.json, accounts.jsonl) into book/
 #   make services / services-stop          local DynamoDB, SQS + Step Functions (moto), PostgreSQL
+#   make retrain                           training files from the training store (PostgreSQL), then both models
 
 # The project's venv first: cargo-lambda finds zig only through PATH.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
@@ -15,7 +16,7 @@ MODE ?= tolerance
 OUT ?= out
 BOOK ?= book
 
-.PHONY: eval-nab model-server cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
+.PHONY: retrain eval-nab model-server cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
 
 # The Lambda functions (functions/*) and a sample event for `make invoke`.
 FUNCTIONS := batching query rebalance check submit finalize execution-reports anomaly-inference venues
@@ -97,6 +98,31 @@ eval-nab:
 # The model container's binary (sagemaker/): `target/release/ballast-model-server train|serve`.
 model-server:
 	cargo build --release -p ballast-model-server
+
+# The feedback loop, locally: migrate the training store (shared/aurora; BALLAST_DB_URL,
+# default the local PostgreSQL), export its training files into TRAINING_DIR in SageMaker's
+# input layout (<kind>/data/train/*.csv), and train each model into TRAINING_DIR/model/<kind>.
+# A model whose export holds no rows yet is not retrained. The ETF step runs only once
+# `ballast-model-server train --help` lists an etf kind (being added with the ETF model).
+TRAINING_DIR ?= target/training
+BALLAST_DB_URL ?= postgres://postgres@127.0.0.1:5433/ballast
+AURORA := cargo run --release --quiet -p ballast-aurora -- --url $(BALLAST_DB_URL)
+MODEL_SERVER := cargo run --release --quiet -p ballast-model-server --
+retrain: services
+	$(AURORA) migrate
+	$(AURORA) export --etf $(TRAINING_DIR)/etf/data/train/etfs.csv --anomaly $(TRAINING_DIR)/anomaly/data/train/windows.csv
+	@if [ "$$(wc -l < $(TRAINING_DIR)/anomaly/data/train/windows.csv)" -gt 1 ]; then \
+	  echo "$(MODEL_SERVER) train --input-dir $(TRAINING_DIR)/anomaly --model-dir $(TRAINING_DIR)/model/anomaly"; \
+	  $(MODEL_SERVER) train --input-dir $(TRAINING_DIR)/anomaly --model-dir $(TRAINING_DIR)/model/anomaly; \
+	else echo "anomaly model: no telemetry windows in the training store yet; not retrained"; fi
+	@if ! $(MODEL_SERVER) train --help 2>&1 | grep -qiw etf; then \
+	  echo "ETF model: ballast-model-server train has no etf kind yet; not retrained"; \
+	elif [ "$$(wc -l < $(TRAINING_DIR)/etf/data/train/etfs.csv)" -le 1 ]; then \
+	  echo "ETF model: no approved labels in the training store yet; not retrained"; \
+	else \
+	  echo "$(MODEL_SERVER) train --kind etf --input-dir $(TRAINING_DIR)/etf --model-dir $(TRAINING_DIR)/model/etf"; \
+	  $(MODEL_SERVER) train --kind etf --input-dir $(TRAINING_DIR)/etf --model-dir $(TRAINING_DIR)/model/etf; \
+	fi
 
 # --- infra/cdk: the CDK app (docs: infra/cdk/README.md) ---------------------------------
 CDK := cd infra/cdk && CDK_DISABLE_CLI_TELEMETRY=true npx cdk
