@@ -19,7 +19,7 @@ BOOK ?= book
 .PHONY: retrain eval-nab model-server cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
 
 # The Lambda functions (functions/*) and a sample event for `make invoke`.
-FUNCTIONS := batching query rebalance check submit finalize execution-reports anomaly-inference venues
+FUNCTIONS := batching query rebalance check submit finalize execution-reports anomaly-inference venues etf-classification etf-review
 FN ?= batching
 EVENT ?= events/batching/post-rebalances.json
 

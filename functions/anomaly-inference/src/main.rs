@@ -1,11 +1,11 @@
 //! anomaly-inference: market-center telemetry from SQS (orders sent, execution reports)
 //! → windows → the RCF endpoint → venue health (DynamoDB), held orders released on
-//! recovery, decisions recorded; partial batch failures for what could not be read.
+//! recovery, decisions recorded (DynamoDB outbox, then Aurora); partial batch failures for what could not be read.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use ballast_aws::{Platform, SageMakerScorer};
 use ballast_lambda::env_number;
-use ballast_flow::anomaly::Detection;
+use ballast_flow::anomaly::{Detection, Outboxed};
 use ballast_flow::health::HealthPolicy;
 use ballast_ml::telemetry::TelemetryConfig;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
@@ -22,6 +22,7 @@ async fn main() -> Result<(), Error> {
         env_number("BALLAST_ANOMALY_SHINGLE", 8)?,
         env_number("BALLAST_ANOMALY_THRESHOLD", 1.5)?,
     );
+    let training = &ballast_aws::training_database(&sdk)?;
     let config =
         TelemetryConfig { max_orders: env_number("BALLAST_TELEMETRY_MAX_ORDERS", 1000)?, ..Default::default() };
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
@@ -29,7 +30,7 @@ async fn main() -> Result<(), Error> {
         let detection = Detection {
             telemetry: s,
             scorer,
-            decisions: s,
+            decisions: &Outboxed { outbox: s, training },
             orders: s,
             gateway: &p.gateway,
             views: s,

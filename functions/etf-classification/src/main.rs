@@ -6,7 +6,6 @@
 use ballast_aws::{sagemaker_runtime, Platform, RationaleSource, SageMakerEtfClassifier, SfnTaskTokens};
 use ballast_flow::etf::{Nightly, NightlyConfig};
 use ballast_lambda::env_number;
-use ballast_lambda::steps::StepFailure;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -18,7 +17,7 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let classifier = &SageMakerEtfClassifier::new(sagemaker_runtime(&sdk), endpoint);
     let rationale = &RationaleSource::from_env(&sdk);
-    let log = &ballast_aurora::TrainingStore::from_env(&sdk).await?;
+    let log = &ballast_aws::training_database(&sdk)?;
     let tokens = &SfnTaskTokens::new(p.clients.sfn.clone());
     let defaults = NightlyConfig::default();
     let config = NightlyConfig {
@@ -28,7 +27,6 @@ async fn main() -> Result<(), Error> {
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         let nightly = Nightly { feed: &p.store, classifier, rationale, store: &p.store, log, config };
         ballast_lambda::etf::nightly_task(event.payload, &nightly, tokens, chrono::Utc::now()).await
-            .map_err(|e: StepFailure| e)
     }))
     .await
 }

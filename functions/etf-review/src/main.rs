@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     ballast_lambda::init_tracing();
     let p = &Platform::from_env().await?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let log = &ballast_aurora::TrainingStore::from_env(&sdk).await?;
+    let log = &ballast_aws::training_database(&sdk)?;
     let tokens = &SfnTaskTokens::new(p.clients.sfn.clone());
     run(service_fn(move |request: Request| async move {
         Ok::<_, Error>(ballast_lambda::etf::etf_reviews(&request, &p.store, tokens, log, chrono::Utc::now()).await)

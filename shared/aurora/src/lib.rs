@@ -15,6 +15,7 @@
 pub mod connection;
 pub mod export;
 pub mod migrate;
+pub mod training;
 pub mod write;
 
 pub use connection::{

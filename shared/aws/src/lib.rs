@@ -6,6 +6,7 @@
 
 #[cfg(feature = "models")]
 mod bedrock;
+mod aurora;
 mod config;
 mod dynamo;
 mod reference;
@@ -15,6 +16,7 @@ mod setup;
 mod sfn;
 mod sqs;
 
+pub use aurora::{training_database, IamAuthToken};
 pub use config::{Clients, Config, ConfigError};
 pub use dynamo::DynamoStore;
 pub use reference::DynamoReferenceSource;
