@@ -3,6 +3,7 @@
 #   make generate ACCOUNTS=1000            write a sample book (reference.json, accounts.jsonl) into book/
 #   make services / services-stop          local DynamoDB, SQS + Step Functions (moto), PostgreSQL
 #   make retrain                           training files from the training store (PostgreSQL), then both models
+#   make eval-etf [TRAIN=f TEST=f FLAGS=f]  the ETF classifier on held-out rows (default: 5 splits of the bundled file)
 
 # The project's venv first: cargo-lambda finds zig only through PATH.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
@@ -16,7 +17,7 @@ MODE ?= tolerance
 OUT ?= out
 BOOK ?= book
 
-.PHONY: retrain eval-nab model-server cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
+.PHONY: retrain eval-nab eval-etf model-server cdk-deps cdk-test cdk-lint synth deploy diff build cli run generate test bench fmt lint checks-doc local-platform watch invoke services services-stop services-status services-check setup-lambda-build
 
 # The Lambda functions (functions/*) and a sample event for `make invoke`.
 FUNCTIONS := batching query rebalance check submit finalize execution-reports anomaly-inference venues etf-classification etf-review
@@ -94,6 +95,25 @@ NAB_DIR ?= shared/ml/data/nab
 RESULTS_DIR ?= $(NAB_DIR)/results
 eval-nab:
 	cargo run --release --quiet -p ballast-ml --bin ballast-eval-nab -- --nab-dir $(NAB_DIR) --results-dir $(RESULTS_DIR)
+
+# The ETF classifier (issue 7): fit on TRAIN, score on TEST, one figure a line beside the
+# in-run baseline. Without TRAIN and TEST: the bundled file split by symbol hash, one run
+# per seed in ETF_SPLITS (20% held out each). FLAGS: reviewed flags (default: the bundled ones).
+ETF_DATA ?= shared/ml/data/etfs/etfs_us_arca.csv
+ETF_SPLITS ?= 1 2 3 4 5
+ETF_EVAL := target/release/ballast-eval-etf
+eval-etf:
+	cargo build --release --quiet -p ballast-ml --bin ballast-eval-etf
+ifneq ($(and $(TRAIN),$(TEST)),)
+	$(ETF_EVAL) --train $(TRAIN) --test $(TEST) $(if $(FLAGS),--flags $(FLAGS))
+else
+	@mkdir -p target/etf-eval
+	@for s in $(ETF_SPLITS); do \
+	  echo "# split seed $$s"; \
+	  $(ETF_EVAL) split --in $(ETF_DATA) --train target/etf-eval/train$$s.csv --test target/etf-eval/test$$s.csv --seed $$s || exit 1; \
+	  $(ETF_EVAL) --train target/etf-eval/train$$s.csv --test target/etf-eval/test$$s.csv $(if $(FLAGS),--flags $(FLAGS)) || exit 1; \
+	done
+endif
 
 # The model container's binary (sagemaker/): `target/release/ballast-model-server train|serve`.
 model-server:

@@ -13,6 +13,10 @@
 //! RCF, so either side can be swapped: `{"instances":[{"features":[...]}]}` (or CSV rows) in,
 //! `{"scores":[{"score":...}]}` out; each score also carries the model's learned `threshold`
 //! and the anomaly `grade`.
+//!
+//! The ETF classifier (`kind: "etf-som"`, `ballast_ml::etf`) takes JSON documents instead:
+//! `{"instances":[{"symbol","name","summary","family"}]}` in, `{"predictions":[...]}` out
+//! ([`Model::invoke_json`]).
 
 pub mod models;
 pub mod payload;

@@ -99,6 +99,17 @@ fn train_cmd(args: &[String]) -> Result<(), String> {
         let _ = std::fs::write(PathBuf::from(env_or("SM_OUTPUT_DIR", "/opt/ml/output")).join("failure"), e.to_string());
         e.to_string()
     })?;
+    if t.kind != ballast_ml::anomaly::MODEL_KIND {
+        println!(
+            "trained {} on {} rows ({} left out): {} ({} bytes)",
+            t.kind,
+            t.rows,
+            t.skipped,
+            t.artifact.display(),
+            t.bytes
+        );
+        return Ok(());
+    }
     println!(
         "trained on {} rows: {} ({} bytes, threshold {})",
         t.rows,

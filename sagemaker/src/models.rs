@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use ballast_ml::anomaly::{Detector, ModelArtifact, RcfDetector, MODEL_KIND};
+use ballast_ml::etf::{EtfModel, EtfRecord, ETF_MODEL_KIND};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The artifact file `train` writes and `serve` loads, in the model directory.
@@ -26,6 +28,98 @@ pub trait Model: Send + Sync {
     fn row_len(&self) -> usize;
     /// One result per row, in order.
     fn invoke(&self, rows: &[Vec<f32>]) -> Result<Vec<Value>, ModelError>;
+    /// Whether requests are JSON documents answered by [`invoke_json`](Model::invoke_json)
+    /// rather than numeric rows (the default).
+    fn takes_documents(&self) -> bool {
+        false
+    }
+    /// The whole answer to a JSON request body, for models that take documents.
+    fn invoke_json(&self, _body: &Value) -> Result<Value, ModelError> {
+        Err(ModelError::BadInput(format!("the {} model takes numeric rows, not JSON documents", self.kind())))
+    }
+}
+
+/// One ETF to classify, as a request sends it: `symbol` and `name` at least.
+#[derive(Debug, Deserialize)]
+struct EtfInstance {
+    symbol: String,
+    name: String,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    family: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    exchange: Option<String>,
+    #[serde(default)]
+    mic: Option<String>,
+    #[serde(default)]
+    isin: Option<String>,
+}
+
+/// The ETF classifier: `{"instances":[{"symbol","name","summary","family"}, ...]}` in,
+/// `{"predictions":[EtfClassification, ...]}` out, in order.
+pub struct EtfClassifier {
+    model: EtfModel,
+}
+
+impl EtfClassifier {
+    pub fn new(model: EtfModel) -> Self {
+        EtfClassifier { model }
+    }
+}
+
+impl Model for EtfClassifier {
+    fn kind(&self) -> &str {
+        ETF_MODEL_KIND
+    }
+
+    fn row_len(&self) -> usize {
+        0
+    }
+
+    fn invoke(&self, _rows: &[Vec<f32>]) -> Result<Vec<Value>, ModelError> {
+        Err(ModelError::BadInput("the ETF model takes {\"instances\":[{\"symbol\",\"name\",...}]}".into()))
+    }
+
+    fn takes_documents(&self) -> bool {
+        true
+    }
+
+    fn invoke_json(&self, body: &Value) -> Result<Value, ModelError> {
+        let instances = body.get("instances").and_then(Value::as_array).ok_or_else(|| {
+            ModelError::BadInput("the body must be {\"instances\": [{\"symbol\": ..., \"name\": ...}, ...]}".into())
+        })?;
+        if instances.is_empty() {
+            return Err(ModelError::BadInput("the request holds no instances".into()));
+        }
+        let mut predictions = Vec::with_capacity(instances.len());
+        for (i, raw) in instances.iter().enumerate() {
+            let label = raw.get("symbol").and_then(Value::as_str).map_or(String::new(), |s| format!(" ({s})"));
+            let bad = |why: String| ModelError::BadInput(format!("instance {i}{label}: {why}"));
+            let instance: EtfInstance = serde_json::from_value(raw.clone()).map_err(|e| bad(e.to_string()))?;
+            if instance.symbol.trim().is_empty() {
+                return Err(bad("the symbol is empty".into()));
+            }
+            if instance.name.trim().is_empty() && instance.summary.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Err(bad("neither a name nor a summary to classify from".into()));
+            }
+            let record = EtfRecord {
+                symbol: instance.symbol.trim().to_string(),
+                name: instance.name,
+                summary: instance.summary.filter(|s| !s.trim().is_empty()),
+                family: instance.family.filter(|s| !s.trim().is_empty()),
+                currency: instance.currency,
+                exchange: instance.exchange,
+                mic: instance.mic,
+                isin: instance.isin,
+                ..EtfRecord::default()
+            };
+            predictions.push(self.model.classify(&record));
+        }
+        Ok(json!({ "predictions": predictions }))
+    }
 }
 
 /// The market-center anomaly model: each row is one shingle (the last `shingle_size`
@@ -96,6 +190,10 @@ pub fn load_model(dir: &Path) -> Result<Box<dyn Model>, ModelError> {
             let artifact = ModelArtifact::from_json(&text).map_err(|e| load(e.to_string()))?;
             let detector = RcfDetector::from_artifact(artifact).map_err(|e| load(e.to_string()))?;
             Ok(Box::new(AnomalyModel::new(detector)))
+        }
+        ETF_MODEL_KIND => {
+            let model = EtfModel::from_json(&text).map_err(|e| load(e.to_string()))?;
+            Ok(Box::new(EtfClassifier::new(model)))
         }
         other => Err(load(format!("unknown model kind {other:?}"))),
     }

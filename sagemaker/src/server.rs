@@ -73,6 +73,9 @@ fn invoke(r: &Registry, name: &str, headers: &HeaderMap, body: &[u8]) -> Respons
         );
     }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if model.takes_documents() {
+        return invoke_document(model.as_ref(), content_type, body);
+    }
     let rows = match payload::parse(content_type, body) {
         Ok(rows) => rows,
         Err(e @ payload::PayloadError::UnsupportedType(_)) => {
@@ -82,6 +85,26 @@ fn invoke(r: &Registry, name: &str, headers: &HeaderMap, body: &[u8]) -> Respons
     };
     match model.invoke(&rows) {
         Ok(scores) => (StatusCode::OK, Json(json!({ "scores": scores }))).into_response(),
+        Err(ModelError::BadInput(m)) => refuse(StatusCode::BAD_REQUEST, "INVALID_INSTANCE", m),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "MODEL_ERROR", e.to_string()),
+    }
+}
+
+/// A model that answers JSON documents: the body must be JSON; its answer is sent whole.
+fn invoke_document(model: &dyn Model, content_type: Option<&str>, body: &[u8]) -> Response {
+    let media = content_type.and_then(|c| c.split(';').next()).map(|c| c.trim().to_ascii_lowercase());
+    if !matches!(media.as_deref(), None | Some("") | Some("application/json")) {
+        let message = format!("content type {:?} is not supported: send application/json", media.unwrap_or_default());
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_CONTENT_TYPE", message);
+    }
+    let document: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return refuse(StatusCode::BAD_REQUEST, "MALFORMED_REQUEST", format!("the body is not valid JSON: {e}"))
+        }
+    };
+    match model.invoke_json(&document) {
+        Ok(answer) => (StatusCode::OK, Json(answer)).into_response(),
         Err(ModelError::BadInput(m)) => refuse(StatusCode::BAD_REQUEST, "INVALID_INSTANCE", m),
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "MODEL_ERROR", e.to_string()),
     }

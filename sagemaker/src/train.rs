@@ -9,10 +9,15 @@
 //! Hyperparameters (all optional): `feature_dim` (default: the rows' length), `shingle_size`
 //! (8), `num_trees` (50), `num_samples_per_tree` (256), `time_decay`, `threshold_z` (the
 //! threshold is the training scores' mean + z·σ), `threshold_floor` (its lowest value), `seed`.
+//!
+//! `kind: "etf-som"` trains the ETF classifier instead: the channel's CSV files hold ETF
+//! reference rows (`symbol,name,currency,summary,category_group,category,family,...`; bad
+//! rows are logged and left out); optional `seed`, `nodes_per_record`, `epochs`.
 
 use std::path::{Path, PathBuf};
 
-use ballast_ml::anomaly::{train as train_detector, DetectorConfig, ForestConfig};
+use ballast_ml::anomaly::{train as train_detector, DetectorConfig, ForestConfig, MODEL_KIND};
+use ballast_ml::etf::{read_csv, EtfModel, EtfModelConfig, ETF_MODEL_KIND};
 use serde_json::Value;
 
 use crate::models::ARTIFACT_FILE;
@@ -32,7 +37,11 @@ pub enum TrainError {
 /// What a training run did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trained {
+    /// The artifact's `kind`: "rcf" or "etf-som".
+    pub kind: String,
     pub rows: usize,
+    /// Input rows left out (the ETF model's unreadable or duplicate rows).
+    pub skipped: usize,
     pub artifact: PathBuf,
     pub bytes: u64,
     pub threshold: Option<f64>,
@@ -41,6 +50,16 @@ pub struct Trained {
 /// Trains from `input_dir` (SageMaker's `/opt/ml/input`) into `model_dir` (`/opt/ml/model`).
 pub fn run(input_dir: &Path, model_dir: &Path) -> Result<Trained, TrainError> {
     let params = hyperparameters(&input_dir.join("config").join("hyperparameters.json"))?;
+    match params.get("kind").and_then(Value::as_str).unwrap_or(MODEL_KIND) {
+        MODEL_KIND => {}
+        ETF_MODEL_KIND | "etf" => return train_etf(&params, input_dir, model_dir),
+        other => {
+            return Err(TrainError::Hyperparameter {
+                name: "kind".into(),
+                reason: format!("{other:?} is not a model kind: use {MODEL_KIND:?} or {ETF_MODEL_KIND:?}"),
+            })
+        }
+    }
     let rows = channel_rows(&input_dir.join("data").join("train"))?;
     let feature_dim = match param(&params, "feature_dim")? {
         Some(d) => d as usize,
@@ -78,7 +97,78 @@ pub fn run(input_dir: &Path, model_dir: &Path) -> Result<Trained, TrainError> {
     let path = model_dir.join(ARTIFACT_FILE);
     let json = artifact.to_json();
     std::fs::write(&path, &json).map_err(|e| output(&path, e))?;
-    Ok(Trained { rows: rows.len(), artifact: path, bytes: json.len() as u64, threshold: artifact.threshold })
+    Ok(Trained {
+        kind: MODEL_KIND.to_string(),
+        rows: rows.len(),
+        skipped: 0,
+        artifact: path,
+        bytes: json.len() as u64,
+        threshold: artifact.threshold,
+    })
+}
+
+/// The ETF classifier from the channel's CSV files (the bundled file's columns): rows that
+/// cannot be read are logged and left out, never fatal; an empty channel is.
+fn train_etf(
+    params: &serde_json::Map<String, Value>,
+    input_dir: &Path,
+    model_dir: &Path,
+) -> Result<Trained, TrainError> {
+    let mut records = Vec::new();
+    let mut skipped = 0;
+    for file in channel_files(&input_dir.join("data").join("train"))? {
+        let bytes = std::fs::read(&file).map_err(|e| input(&file, e.to_string()))?;
+        let (mut found, issues) = read_csv(&bytes);
+        for issue in issues.iter().filter(|i| !i.kept) {
+            tracing::warn!(file = %file.display(), line = issue.line, reason = %issue.reason, "row left out");
+            skipped += 1;
+        }
+        records.append(&mut found);
+    }
+    if records.is_empty() {
+        return Err(input(&input_dir.join("data").join("train"), "no readable ETF row".into()));
+    }
+    let mut config = EtfModelConfig::default();
+    if let Some(seed) = param(params, "seed")? {
+        config.som.seed = seed as u64;
+    }
+    if let Some(n) = param(params, "nodes_per_record")? {
+        config.nodes_per_record = n as f32;
+    }
+    if let Some(epochs) = param(params, "epochs")? {
+        config.som.epochs = epochs as usize;
+    }
+    let model = EtfModel::fit(&records, &config);
+    std::fs::create_dir_all(model_dir).map_err(|e| output(model_dir, e))?;
+    let path = model_dir.join(ARTIFACT_FILE);
+    let json = model.to_json();
+    std::fs::write(&path, &json).map_err(|e| output(&path, e))?;
+    Ok(Trained {
+        kind: ETF_MODEL_KIND.to_string(),
+        rows: records.len(),
+        skipped,
+        artifact: path,
+        bytes: json.len() as u64,
+        threshold: None,
+    })
+}
+
+fn input(path: &Path, reason: String) -> TrainError {
+    TrainError::Input { path: path.display().to_string(), reason }
+}
+
+/// The channel's `.csv` files in name order; none is an error.
+fn channel_files(dir: &Path) -> Result<Vec<PathBuf>, TrainError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| input(dir, e.to_string()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(input(dir, "the train channel holds no .csv file".into()));
+    }
+    Ok(files)
 }
 
 fn output(path: &Path, e: std::io::Error) -> TrainError {
@@ -115,18 +205,8 @@ fn param(params: &serde_json::Map<String, Value>, name: &str) -> Result<Option<f
 
 /// Every row of the channel's CSV files, in file-name order.
 fn channel_rows(dir: &Path) -> Result<Vec<Vec<f32>>, TrainError> {
-    let input = |path: &Path, reason: String| TrainError::Input { path: path.display().to_string(), reason };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| input(dir, e.to_string()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(input(dir, "the train channel holds no .csv file".into()));
-    }
     let mut rows = Vec::new();
-    for file in files {
+    for file in channel_files(dir)? {
         let text = std::fs::read_to_string(&file).map_err(|e| input(&file, e.to_string()))?;
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {

@@ -229,3 +229,87 @@ fn train_refuses_bad_input_with_the_file_and_line() {
     assert!(!serve.status.success());
     assert!(String::from_utf8_lossy(&serve.stderr).contains("cannot load the model"));
 }
+
+/// A small ETF reference file: a few families of funds, labelled, with leveraged and
+/// inverse funds among them, and one row without a symbol (left out, not fatal).
+fn etf_training_input(dir: &Path) {
+    std::fs::create_dir_all(dir.join("data/train")).unwrap();
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    let mut csv = String::from("symbol,name,currency,summary,category_group,category,family,exchange,mic,isin\n");
+    let kinds = [
+        ("Core S&P 500 ETF", "The fund tracks large US companies.", "Equities", "Large Cap", "BlackRock"),
+        ("Short-Term Treasury Bond ETF", "The fund holds short-term US Treasury bonds.", "Fixed Income", "Treasury Bonds", "Vanguard"),
+        ("Ultra S&P500", "The fund seeks daily investment results that correspond to two times (2x) the daily performance of the S&P 500.", "Derivatives", "Trading", "ProShares"),
+        ("Physical Gold Trust", "The trust holds gold bullion in vaults.", "Commodities", "Commodities Broad Basket", "State Street"),
+    ];
+    for i in 0..40 {
+        let (name, summary, group, category, family) = kinds[i % kinds.len()];
+        csv.push_str(&format!("T{i},{family} {name} {i},USD,\"{summary}\",{group},{category},{family},PCX,ARCX,\n"));
+    }
+    csv.push_str(",No Symbol ETF,USD,x,,,f,PCX,ARCX,\n");
+    std::fs::write(dir.join("data/train/etfs.csv"), csv).unwrap();
+    std::fs::write(dir.join("config/hyperparameters.json"), r#"{"kind": "etf-som", "seed": "3"}"#).unwrap();
+}
+
+#[test]
+fn the_etf_model_trains_serves_and_flags_a_leveraged_fund_with_evidence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    etf_training_input(&input);
+    let model = tmp.path().join("model");
+    let out = Command::new(BIN)
+        .args(["train", "--input-dir", input.to_str().unwrap(), "--model-dir", model.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("trained etf-som on 40 rows (1 left out)"));
+    let artifact: Value = serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
+    assert_eq!(artifact["kind"], "etf-som");
+
+    let server = serve(&["--model", &format!("ballast-etf={}", model.display())]);
+    let (status, ping) = http(server.port, "GET", "/ping", "application/json", b"");
+    assert_eq!((status, ping["models"]["ballast-etf"].as_str()), (200, Some("etf-som")));
+    let body = serde_json::json!({ "instances": [
+        { "symbol": "SSO2", "name": "ProShares Ultra S&P500",
+          "summary": "The fund seeks daily investment results that correspond to two times (2x) the daily performance of the S&P 500.",
+          "family": "ProShares" },
+        { "symbol": "BOND2", "name": "Vanguard Short-Term Treasury Bond ETF", "family": "Vanguard" }
+    ]})
+    .to_string();
+    let (status, json) =
+        http(server.port, "POST", "/endpoints/ballast-etf/invocations", "application/json", body.as_bytes());
+    assert_eq!(status, 200, "{json}");
+    let p = &json["predictions"];
+    assert_eq!(p[0]["symbol"], "SSO2");
+    assert_eq!((p[0]["flags"]["leveraged"].as_bool(), p[0]["flags"]["inverse"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(p[0]["flags"]["leverage_factor"], "2");
+    let evidence = p[0]["evidence"].as_array().unwrap();
+    assert!(
+        evidence.iter().any(|e| e["flag"] == "leveraged" && e["field"] == "name" && e["matched_text"] == "Ultra"),
+        "{json}"
+    );
+    assert!(evidence.iter().any(|e| e["flag"] == "leveraged" && e["field"] == "summary"), "{json}");
+    assert_eq!(p[0]["category"], "Trading", "{json}");
+    assert_eq!(p[1]["category_group"], "Fixed Income", "{json}");
+    assert_eq!(p[1]["flags"]["leveraged"], false);
+    assert_eq!(p[1]["issues"][0], "no summary: classified from name and family");
+    assert!(p[1]["model_version"].as_str().unwrap().starts_with("etf-som-v1-"));
+
+    let cases: [(&[u8], u16, &str); 4] = [
+        (
+            br#"{"instances": [{"symbol": "OK", "name": "Fine ETF"}, {"symbol": "BAD"}]}"#,
+            400,
+            "instance 1 (BAD): missing field `name`",
+        ),
+        (br#"{"instances": [{"symbol": "", "name": "No Symbol ETF"}]}"#, 400, "instance 0 (): the symbol is empty"),
+        (br#"{"instances": []}"#, 400, "no instances"),
+        (br#"{"instances": ["#, 400, "not valid JSON"),
+    ];
+    for (body, want, says) in cases {
+        let (status, json) = http(server.port, "POST", "/endpoints/ballast-etf/invocations", "application/json", body);
+        assert_eq!(status, want, "{json}");
+        assert!(json["message"].as_str().unwrap().contains(says), "{json}");
+    }
+    let (status, _) = http(server.port, "POST", "/endpoints/ballast-etf/invocations", "text/csv", b"1,2\n");
+    assert_eq!(status, 415);
+}

@@ -203,7 +203,8 @@ impl Finder<'_> {
             }
             let magnitude = if pro { 3.0 } else { 2.0 };
             let factor = if short { -magnitude } else { magnitude };
-            self.multiple(factor, "name.ultra", &c[0], f);
+            let word = c.get(2).or(c.get(1)).map_or(c.get(0).expect("match").start() + 5, |m| m.end());
+            self.multiple(factor, "name.ultra", &name[c.get(0).expect("match").start()..word], f);
         }
         for c in DOUBLE.captures_iter(name) {
             let magnitude = if c[1].eq_ignore_ascii_case("triple") { 3.0 } else { 2.0 };
@@ -406,6 +407,8 @@ mod tests {
     #[test]
     fn proshares_words() {
         assert_eq!(leverage("ProShares Ultra Silver", ""), (true, false, s("2")));
+        let (_, e) = flags_of("ProShares Ultra S&P500", "");
+        assert_eq!(e[0].matched_text, "Ultra");
         assert_eq!(leverage("ProShares UltraPro QQQ", ""), (true, false, s("3")));
         assert_eq!(leverage("ProShares UltraShort Euro", ""), (true, true, s("-2")));
         assert_eq!(leverage("ProShares UltraPro Short Dow30", ""), (true, true, s("-3")));

@@ -54,10 +54,10 @@ impl Default for EtfModelConfig {
         EtfModelConfig {
             features: FeatureConfig::default(),
             som: SomConfig { width: 0, height: 0, radius_start: 0.0, ..SomConfig::default() },
-            nodes_per_record: 0.6,
-            vote_radius: 0.8,
-            vote_nodes: 3,
-            vote_temperature: 0.1,
+            nodes_per_record: 1.5,
+            vote_radius: 0.5,
+            vote_nodes: 5,
+            vote_temperature: 0.05,
             shrink: 1.0,
         }
     }
@@ -250,8 +250,8 @@ impl EtfModel {
         let node_complex = node_votes(&som, &best, &complex, config.vote_radius.max(0.5))
             .iter()
             .map(|v| {
-                let total: f32 = v.iter().map(|(_, w)| w).sum();
-                let flagged: f32 = v.iter().filter(|(l, _)| *l == 1).map(|(_, w)| w).sum();
+                let total = v.iter().fold(0.0f32, |t, (_, w)| t + w);
+                let flagged = v.iter().filter(|(l, _)| *l == 1).fold(0.0f32, |t, (_, w)| t + w);
                 if total > 0.0 {
                     flagged / total
                 } else {

@@ -104,22 +104,27 @@ impl Som {
             counts[b] += 1.0;
             sums[b * dims..(b + 1) * dims].iter_mut().zip(x).for_each(|(s, v)| *s += v);
         }
-        let hit: Vec<usize> = (0..nodes).filter(|&n| counts[n] > 0.0).collect();
-        let reach2 = (3.0 * radius).powi(2);
+        let reach = (3.0 * radius).ceil() as isize;
         let inv = 1.0 / (2.0 * radius * radius);
+        let (width, height) = (self.width as isize, self.height as isize);
         let updated: Vec<Option<Vec<f32>>> = (0..nodes)
             .into_par_iter()
             .map(|n| {
+                let (nx, ny) = ((n % self.width) as isize, (n / self.width) as isize);
                 let mut acc = vec![0.0f32; dims];
                 let mut total = 0.0f32;
-                for &b in &hit {
-                    let g2 = self.grid_distance2(n, b);
-                    if g2 > reach2 {
-                        continue;
+                // Only the grid window within 3σ: the kernel is negligible beyond it.
+                for by in (ny - reach).max(0)..=(ny + reach).min(height - 1) {
+                    for bx in (nx - reach).max(0)..=(nx + reach).min(width - 1) {
+                        let b = (by * width + bx) as usize;
+                        if counts[b] == 0.0 {
+                            continue;
+                        }
+                        let g2 = ((bx - nx).pow(2) + (by - ny).pow(2)) as f32;
+                        let h = (-g2 * inv).exp();
+                        total += h * counts[b];
+                        acc.iter_mut().zip(&sums[b * dims..(b + 1) * dims]).for_each(|(a, s)| *a += h * s);
                     }
-                    let h = (-g2 * inv).exp();
-                    total += h * counts[b];
-                    acc.iter_mut().zip(&sums[b * dims..(b + 1) * dims]).for_each(|(a, s)| *a += h * s);
                 }
                 (total > 1e-6).then(|| acc.into_iter().map(|a| a / total).collect())
             })
