@@ -122,8 +122,8 @@ model-server:
 # The feedback loop, locally: migrate the training store (shared/aurora; BALLAST_DB_URL,
 # default the local PostgreSQL), export its training files into TRAINING_DIR in SageMaker's
 # input layout (<kind>/data/train/*.csv), and train each model into TRAINING_DIR/model/<kind>.
-# A model whose export holds no rows yet is not retrained. The ETF step runs only once
-# `ballast-model-server train --help` lists an etf kind (being added with the ETF model).
+# A model whose export holds no rows yet is not retrained. The ETF model is the container's
+# `etf-som` kind, named by the approved labels (auto-approved and reviewers' decisions).
 TRAINING_DIR ?= target/training
 BALLAST_DB_URL ?= postgres://postgres@127.0.0.1:5433/ballast
 AURORA := cargo run --release --quiet -p ballast-aurora -- --url $(BALLAST_DB_URL)
@@ -135,13 +135,12 @@ retrain: services
 	  echo "$(MODEL_SERVER) train --input-dir $(TRAINING_DIR)/anomaly --model-dir $(TRAINING_DIR)/model/anomaly"; \
 	  $(MODEL_SERVER) train --input-dir $(TRAINING_DIR)/anomaly --model-dir $(TRAINING_DIR)/model/anomaly; \
 	else echo "anomaly model: no telemetry windows in the training store yet; not retrained"; fi
-	@if ! $(MODEL_SERVER) train --help 2>&1 | grep -qiw etf; then \
-	  echo "ETF model: ballast-model-server train has no etf kind yet; not retrained"; \
-	elif [ "$$(wc -l < $(TRAINING_DIR)/etf/data/train/etfs.csv)" -le 1 ]; then \
+	@if [ "$$(wc -l < $(TRAINING_DIR)/etf/data/train/etfs.csv)" -le 1 ]; then \
 	  echo "ETF model: no approved labels in the training store yet; not retrained"; \
 	else \
-	  echo "$(MODEL_SERVER) train --kind etf --input-dir $(TRAINING_DIR)/etf --model-dir $(TRAINING_DIR)/model/etf"; \
-	  $(MODEL_SERVER) train --kind etf --input-dir $(TRAINING_DIR)/etf --model-dir $(TRAINING_DIR)/model/etf; \
+	  mkdir -p $(TRAINING_DIR)/etf/config && echo '{"kind": "etf-som"}' > $(TRAINING_DIR)/etf/config/hyperparameters.json; \
+	  echo "$(MODEL_SERVER) train --input-dir $(TRAINING_DIR)/etf --model-dir $(TRAINING_DIR)/model/etf"; \
+	  $(MODEL_SERVER) train --input-dir $(TRAINING_DIR)/etf --model-dir $(TRAINING_DIR)/model/etf; \
 	fi
 
 # --- infra/cdk: the CDK app (docs: infra/cdk/README.md) ---------------------------------

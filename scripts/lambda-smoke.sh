@@ -11,12 +11,28 @@ env_file=.local/lambda.env
 log=.local/log/lambda-watch.log
 mkdir -p .local/log
 
+# The ETF classifier's endpoint: the model container's `train` on the bundled ETFs
+# (hyperparameter kind etf-som), then `serve` on a port of its own.
+model_port="${MODEL_PORT:-9180}"
+etf_input=.local/models/etf-input etf_model=.local/models/etf
+mkdir -p "$etf_input/data/train" "$etf_input/config" "$etf_model"
+cp shared/ml/data/etfs/etfs_us_arca.csv "$etf_input/data/train/"
+echo '{"kind": "etf-som"}' >"$etf_input/config/hyperparameters.json"
+cargo run --quiet -p ballast-model-server -- train --input-dir "$etf_input" --model-dir "$etf_model"
+cargo run --quiet -p ballast-model-server -- serve --port "$model_port" --model "ballast-etf=$etf_model" >.local/log/model-server.log 2>&1 &
+model_pid=$!
+export BALLAST_SAGEMAKER_ENDPOINT="http://127.0.0.1:$model_port"
+
 # Tables, queues and state machine of their own, so every run starts from nothing.
 export BALLAST_TABLE="smoke-$(date +%s)-$$" BALLAST_VIEWS_TABLE="smoke-$(date +%s)-$$-views"
 cargo run --quiet -p ballast-tests --bin ballast-local -- setup --accounts 20 --prefix "$BALLAST_TABLE" --env-file "$env_file"
 cargo lambda watch --invoke-port "$port" --env-file "$env_file" >"$log" 2>&1 &
 watch_pid=$!
-trap 'kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null || true' EXIT
+trap 'kill "$watch_pid" "$model_pid" 2>/dev/null; wait "$watch_pid" "$model_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do
+  if curl -s -o /dev/null "http://127.0.0.1:$model_port/ping"; then break; fi
+  sleep 1
+done
 for _ in $(seq 1 120); do
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then break; fi
   sleep 1
@@ -43,6 +59,14 @@ checks=(
   'venues/get-venues.json|venues|ops-jlee'
   'venues/put-override-invalid.json|venues|INVALID_STATUS'
   'venues/delete-override.json|venues|"to\":\"healthy'
+  'etf-classification/classify.json|etf-classification|"pending_reviews"'
+  'etf-classification/await-review.json|etf-classification|"pending_reviews"'
+  'etf-review/get-pending.json|etf-review|BZQ'
+  'etf-review/post-approve.json|etf-review|"source\":\"reviewer'
+  'etf-review/post-approve-again.json|etf-review|ALREADY_DECIDED'
+  'etf-review/post-override-no-flags.json|etf-review|INVALID_DECISION'
+  'etf-classification/review-overdue.json|etf-classification|"overdue":true'
+  'etf-classification/publish.json|etf-classification|"provisional"'
 )
 for c in "${checks[@]}"; do
   IFS='|' read -r event fn expect <<<"$c"

@@ -185,8 +185,8 @@ export class BallastStack extends Stack {
         BALLAST_BEDROCK_MODEL_ID: settings.bedrockModelId,
         ...db,
       });
-      // Publishing rewrites the security master's chunks and drops the ones left over.
-      grantTable(classify, data.table, { write: true, deletes: true });
+      // The feed, the approvals (the security master's ETF overlay), reviews and runs.
+      grantTable(classify, data.table, { write: true });
       classify.addToRolePolicy(new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [models.etfEndpoint.arn] }));
       classify.addToRolePolicy(
         new iam.PolicyStatement({
@@ -206,9 +206,18 @@ export class BallastStack extends Stack {
         logs: { destination: this.vendedLogGroup('EtfNightlyLogs', etfName), level: sfn.LogLevel.ALL, includeExecutionData: false },
       });
       this.etfNightly.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [classify.functionArn] }));
+      // When every review of a run was decided before the workflow started waiting, the
+      // wait step resumes it at once. The ARN is built from the name: a reference to the
+      // state machine would make the function depend on the machine that invokes it.
+      classify.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskSuccess'],
+          resources: [this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: etfName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      );
 
       etfReview = make('etf-review', { BALLAST_TABLE: data.table.tableName, ...db });
-      grantTable(etfReview, data.table, { write: true, deletes: true });
+      grantTable(etfReview, data.table, { write: true });
       models.database.grantConnect(etfReview, DB_APP_USER);
       // A reviewer's decision resumes the run waiting on its task token.
       this.etfNightly.grantTaskResponse(etfReview);

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { FunctionName, FUNCTIONS, TABLE_READ, TABLE_WRITE, VPC_NETWORK_ACTIONS } from '../lib/functions';
 import { DB_APP_USER } from '../lib/models';
 import { logicalId, resources, synth } from './helpers';
@@ -78,13 +78,20 @@ const expected: Record<FunctionName, () => string[]> = {
     ...dbConnect(),
   ],
   'etf-classification': () => [
-    ...table(data.table, true, ['dynamodb:DeleteItem']),
+    ...table(data.table, true),
+    ...pairs(['states:SendTaskSuccess'], [
+      JSON.stringify(
+        stack.resolve(
+          Stack.of(stack).formatArn({ service: 'states', resource: 'stateMachine', resourceName: `${stack.settings.prefix}-etf-nightly`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        ),
+      ),
+    ]),
     ...pairs(['sagemaker:InvokeEndpoint'], [JSON.stringify(stack.resolve(models.etfEndpoint.arn))]),
     ...pairs(['bedrock:InvokeModel'], [JSON.stringify(stack.resolve(`arn:aws:bedrock:us-east-1::foundation-model/${stack.settings.bedrockModelId}`))]),
     ...dbConnect(),
   ],
   'etf-review': () => [
-    ...table(data.table, true, ['dynamodb:DeleteItem']),
+    ...table(data.table, true),
     ...pairs(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], [r(stack.etfNightly!.stateMachineArn)]),
     ...dbConnect(),
   ],

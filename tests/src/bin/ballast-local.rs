@@ -1,5 +1,6 @@
 //! `ballast-local setup`: creates the tables, queues and state machine on the local
 //! services (`make services`), loads a generated book (accounts and reference data), and
+//! loads a sample ETF feed, migrates the training store (PostgreSQL), and
 //! writes the functions' environment to an env file for `cargo lambda watch`
 //! (`make watch` runs it first).
 
@@ -46,6 +47,16 @@ async fn setup(accounts: u64, prefix: &str, env_file: &str) -> Result<(), Box<dy
     let book: Vec<_> = (0..accounts).map(|i| ballast_synth::account(42, i, &universe)).collect();
     DynamoStore::new(clients.dynamodb.clone(), &config.table, &config.views_table).put_accounts(&book).await?;
     DynamoReferenceSource::new(clients.dynamodb.clone(), &config.table).put_reference(&file).await?;
+    // The nightly ETF run's feed: a sample of the bundled ETFs, with the funds the sample
+    // events review (BZQ, AGQ), and the training store's tables.
+    let (etfs, _) = ballast_ml::etf::read_csv(include_bytes!("../../../shared/ml/data/etfs/etfs_us_arca.csv"));
+    let sample: Vec<_> =
+        etfs.into_iter().enumerate().filter(|(i, e)| i % 40 == 0 || ["BZQ", "AGQ"].contains(&e.symbol.as_str())).map(|(_, e)| e).collect();
+    DynamoStore::new(clients.dynamodb.clone(), &config.table, &config.views_table).put_etf_feed(&sample).await?;
+    let db_url = std::env::var("BALLAST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5433/ballast".into());
+    let mut db = ballast_aurora::DbConfig::from_url(&db_url)?.connect(None).await?;
+    ballast_aurora::migrate(&mut db).await?;
+    let model_endpoint = std::env::var("BALLAST_SAGEMAKER_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
     let endpoints = Clients::local_endpoints(&config);
     let env = [
         ("BALLAST_TABLE", config.table.clone()),
@@ -55,6 +66,10 @@ async fn setup(accounts: u64, prefix: &str, env_file: &str) -> Result<(), Box<dy
         ("BALLAST_DYNAMODB_ENDPOINT", endpoints.0),
         ("BALLAST_AWS_ENDPOINT", endpoints.1),
         ("BALLAST_TRADE_DATE", file.trade_date.to_string()),
+        ("BALLAST_ETF_ENDPOINT", "ballast-etf".into()),
+        ("BALLAST_SAGEMAKER_ENDPOINT", model_endpoint),
+        ("BALLAST_BEDROCK_MODEL_ID", "deterministic".into()),
+        ("BALLAST_DB_URL", db_url),
         ("AWS_ACCESS_KEY_ID", "test".into()),
         ("AWS_SECRET_ACCESS_KEY", "test".into()),
         ("AWS_REGION", "us-east-1".into()),
