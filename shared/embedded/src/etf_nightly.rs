@@ -13,8 +13,7 @@ use std::time::Instant;
 use ballast_core::Security;
 use ballast_flow::etf::{
     apply_approvals, await_review, decide, input_hash, unclassified_etf, ApprovalSource, Approved, DecisionRequest,
-    EtfStore, FeedRead, InProcessClassifier, Nightly, NightlyConfig, NightlyReport, ReviewItem, ReviewStatus,
-    TemplateRationale,
+    EtfStore, FeedRead, InProcessClassifier, NightlyConfig, NightlyReport, ReviewItem, ReviewStatus,
 };
 use ballast_flow::memory::MemoryEtf;
 use ballast_ml::etf::eval::{in_test_split, read_flag_truth, FlagTruth};
@@ -104,14 +103,8 @@ pub fn run_etf_nightly(config: &EtfNightlyConfig) -> Result<EtfNightlyReport, St
     let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         store.put_approvals(&reviewed_before).await.map_err(|e| e.to_string())?;
-        let nightly = Nightly {
-            feed: &store,
-            classifier: &classifier,
-            rationale: &TemplateRationale,
-            store: &store,
-            log: &store,
-            config: NightlyConfig { auto_approve_confidence: config.threshold, ..NightlyConfig::default() },
-        };
+        let settings = NightlyConfig { auto_approve_confidence: config.threshold, ..NightlyConfig::default() };
+        let nightly = store.nightly(&classifier, settings);
         let started = Instant::now();
         let report = nightly.classify(RUN_ID, now).await.map_err(|e| e.to_string())?;
         let classify_seconds = started.elapsed().as_secs_f64();
@@ -119,7 +112,7 @@ pub fn run_etf_nightly(config: &EtfNightlyConfig) -> Result<EtfNightlyReport, St
 
         let mut queue = store.reviews(Some(ReviewStatus::Pending)).await.map_err(|e| e.to_string())?;
         queue.sort_by(|a, b| (rank(&a.reason), &a.symbol).cmp(&(rank(&b.reason), &b.symbol)));
-        let approved = match queue.iter().find(|r| r.proposal.flags.any()).map(|r| r.symbol.clone()) {
+        let approved = match example(&queue).map(|r| r.symbol.clone()) {
             Some(symbol) => Some((symbol.clone(), approve_and_overlay(&store, &symbol, now).await?)),
             None => None,
         };
@@ -179,6 +172,12 @@ async fn approve_and_overlay(store: &MemoryEtf, symbol: &str, now: DateTime<Utc>
     let mut master = vec![unclassified_etf(symbol, "")];
     apply_approvals(&mut master, &store.approvals().await.map_err(|e| e.to_string())?);
     Ok(master.remove(0))
+}
+
+/// The item shown in full and approved by the simulated reviewer: a leveraged fund when
+/// there is one (the case the flags exist for), else the first flagged one.
+fn example(queue: &[ReviewItem]) -> Option<&ReviewItem> {
+    queue.iter().find(|r| r.proposal.flags.leveraged).or_else(|| queue.iter().find(|r| r.proposal.flags.any()))
 }
 
 /// Flagged first, then in [`ReviewReason`]'s order of seriousness.
@@ -250,7 +249,7 @@ impl fmt::Display for EtfNightlyReport {
         writeln!(f)?;
         writeln!(
             f,
-            "  {:<6} {:<32} {:<18} {:<20} {:<36} {:>5}",
+            "  {:<6} {:<32} {:<18} {:<26} {:<36} {:>5}",
             "symbol", "name", "reason", "flags", "proposed group / category", "conf"
         )?;
         for item in self.queue.iter().take(QUEUE_ROWS) {
@@ -266,11 +265,11 @@ impl fmt::Display for EtfNightlyReport {
             };
             writeln!(
                 f,
-                "  {:<6} {:<32} {:<18} {:<20} {:<36} {:>5.2}",
+                "  {:<6} {:<32} {:<18} {:<26} {:<36} {:>5.2}",
                 item.symbol,
                 clip(&item.etf.name, 32),
                 reason_label(&item.reason),
-                clip(if flags.is_empty() { "-" } else { &flags }, 20),
+                clip(if flags.is_empty() { "-" } else { &flags }, 26),
                 clip(&proposed, 36),
                 p.confidence
             )?;
@@ -278,7 +277,7 @@ impl fmt::Display for EtfNightlyReport {
         if self.queue.len() > QUEUE_ROWS {
             writeln!(f, "  ... and {} more", self.queue.len() - QUEUE_ROWS)?;
         }
-        if let Some(item) = self.queue.first() {
+        if let Some(item) = example(&self.queue) {
             writeln!(f)?;
             writeln!(f, "  rationale for {} ({}):", item.symbol, item.rationale.source)?;
             writeln!(f, "    {}", item.rationale.text)?;

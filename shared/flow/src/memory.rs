@@ -609,6 +609,22 @@ impl MemoryEtf {
         self.lock().feed = feed;
     }
 
+    /// The nightly classification step over these adapters, with the deterministic rationale.
+    pub fn nightly<'a, C: crate::etf::EtfClassifier>(
+        &'a self,
+        classifier: &'a C,
+        config: crate::etf::NightlyConfig,
+    ) -> crate::etf::Nightly<'a, Self, C, crate::etf::TemplateRationale, Self, Self> {
+        crate::etf::Nightly {
+            feed: self,
+            classifier,
+            rationale: &crate::etf::TemplateRationale,
+            store: self,
+            log: self,
+            config,
+        }
+    }
+
     /// Task tokens resumed, with their output, in order.
     pub fn resumed(&self) -> Vec<(String, serde_json::Value)> {
         self.lock().resumed.clone()

@@ -9,8 +9,8 @@ use ballast_core::checks::CheckOutcome;
 use ballast_core::{Account, AccountType, ProposedTrade, Security, SecurityKind, Side, TradeReason};
 use ballast_flow::etf::{
     apply_approvals, await_review, decide, publish, review_overdue, unclassified_etf, ApprovalSource, ClassifyError,
-    DecideError, DecisionRequest, EtfClassifier, EtfStore, FeedRead, InProcessClassifier, Nightly, NightlyConfig,
-    NightlyReport, ReviewStatus, RunStatus, TemplateRationale, WithEtfApprovals,
+    DecideError, DecisionRequest, EtfClassifier, EtfStore, FeedRead, InProcessClassifier, NightlyConfig, NightlyReport,
+    ReviewStatus, RunStatus, WithEtfApprovals,
 };
 use ballast_flow::memory::MemoryEtf;
 use ballast_flow::ports::PortError;
@@ -78,9 +78,7 @@ fn config() -> NightlyConfig {
 }
 
 async fn night(etf: &MemoryEtf, classifier: &impl EtfClassifier, run_id: &str) -> Result<NightlyReport, PortError> {
-    let nightly =
-        Nightly { feed: etf, classifier, rationale: &TemplateRationale, store: etf, log: etf, config: config() };
-    nightly.classify(run_id, now()).await
+    etf.nightly(classifier, config()).classify(run_id, now()).await
 }
 
 fn real() -> InProcessClassifier {
@@ -378,14 +376,7 @@ async fn an_override_is_what_the_security_master_gets() {
     let store = MemoryEtf::new(feed(vec![etf(LEVERAGED), etf("SPY")]));
     let cautious = Stub::default();
     // A reviewer-only path for SPY: a threshold nothing reaches.
-    let nightly = Nightly {
-        feed: &store,
-        classifier: &cautious,
-        rationale: &TemplateRationale,
-        store: &store,
-        log: &store,
-        config: NightlyConfig { auto_approve_confidence: 1.1, batch_size: 10 },
-    };
+    let nightly = store.nightly(&cautious, NightlyConfig { auto_approve_confidence: 1.1, batch_size: 10 });
     nightly.classify("n1", now()).await.unwrap();
     // The reviewer clears the leveraged flag (say, the text describes a closed share class)...
     decide(&store, &store, &store, LEVERAGED, overriding(Flags::default()), now()).await.unwrap();
@@ -523,14 +514,8 @@ async fn an_overdue_run_publishes_provisional_text_flags_that_a_later_decision_r
 #[tokio::test]
 async fn a_provisional_approval_never_clears_what_the_security_master_knew() {
     let store = MemoryEtf::new(feed(vec![etf("SPY")]));
-    let nightly = Nightly {
-        feed: &store,
-        classifier: &Stub::default(),
-        rationale: &TemplateRationale,
-        store: &store,
-        log: &store,
-        config: NightlyConfig { auto_approve_confidence: 1.1, batch_size: 10 },
-    };
+    let stub = Stub::default();
+    let nightly = store.nightly(&stub, NightlyConfig { auto_approve_confidence: 1.1, batch_size: 10 });
     nightly.classify("n1", now()).await.unwrap();
     publish(&store, "n1", now()).await.unwrap();
     let mut master = vec![plain_etf("SPY")];
