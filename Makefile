@@ -51,12 +51,15 @@ invoke:
 
 # The platform's flow on FLOW_ACCOUNTS accounts (API request -> batches -> rebalance ->
 # check -> submit -> market centers -> execution reports -> read side), a market-center
-# fault drill (a reject storm at one venue midway: detection, rerouting, held orders), then
-# the whole book of ACCOUNTS accounts through the engine and the checks into OUT.
+# fault drill (a reject storm at one venue midway: detection, rerouting, held orders), the
+# nightly ETF classification on the bundled file (review queue, a reviewer's approval reaching
+# the security master), then the whole book of ACCOUNTS accounts through the engine and the checks into OUT.
 run: cli
 	target/release/ballast flow --accounts $(FLOW_ACCOUNTS) --seed $(SEED) --mode $(MODE)
 	@echo
 	target/release/ballast drill --seed $(SEED)
+	@echo
+	target/release/ballast etf-nightly --seed $(SEED)
 	@echo
 	target/release/ballast run --accounts $(ACCOUNTS) --seed $(SEED) --mode $(MODE) --out $(OUT)
 

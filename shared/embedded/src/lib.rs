@@ -5,6 +5,7 @@
 //! with files instead of queues and tables.
 
 pub mod drill;
+pub mod etf_nightly;
 mod format;
 mod platform;
 mod progress;
@@ -12,6 +13,7 @@ mod run;
 mod summary;
 
 pub use drill::{run_drill, DrillReport};
+pub use etf_nightly::{run_etf_nightly, EtfNightlyConfig, EtfNightlyReport};
 pub use format::{ExceptionLine, CSV_HEADER};
 pub use platform::{run_flow, FlowConfig, FlowError, FlowReport};
 pub use progress::{NoProgress, Progress, ProgressBarReporter, ProgressUnit};

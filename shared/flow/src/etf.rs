@@ -288,13 +288,26 @@ impl<F: EtfFeed, C: EtfClassifier, R: RationaleWriter, S: EtfStore, L: TrainingL
     /// The classification step of run `run_id`. Running it again for the same run (a
     /// retry) decides nothing twice.
     pub async fn classify(&self, run_id: &str, now: DateTime<Utc>) -> PortResult<NightlyReport> {
+        // The run's record is written last: when it exists, an earlier attempt of this
+        // step wrote everything, and a retry only gives back what it reported.
+        if let Some(done) = self.store.run(run_id).await? {
+            return Ok(done.report);
+        }
         let feed = self.feed.etfs().await?;
         let mut report = NightlyReport { run_id: run_id.to_string(), issues: feed.issues, ..Default::default() };
         let etfs = dedupe(feed.etfs, &mut report.issues);
         report.etfs = etfs.len();
 
-        let decided: BTreeMap<String, String> =
-            self.store.approvals().await?.into_iter().map(|a| (a.symbol, a.input_hash)).collect();
+        // An automatic approval written by an interrupted attempt of this same run is not
+        // an earlier decision: the retry classifies that ETF again and reports it the same.
+        let decided: BTreeMap<String, String> = self
+            .store
+            .approvals()
+            .await?
+            .into_iter()
+            .filter(|a| !(a.run_id == run_id && a.source == ApprovalSource::Auto))
+            .map(|a| (a.symbol, a.input_hash))
+            .collect();
         let pending: BTreeMap<String, (String, String)> = self
             .store
             .reviews(Some(ReviewStatus::Pending))
@@ -323,6 +336,7 @@ impl<F: EtfFeed, C: EtfClassifier, R: RationaleWriter, S: EtfStore, L: TrainingL
             let records: Vec<EtfRecord> = chunk.iter().map(|(e, _, _)| e.clone()).collect();
             let answers = self.classify_isolating_refusals(&records).await?;
             for ((etf, hash, notes), answer) in chunk.iter().zip(answers) {
+                let refused = answer.is_err();
                 let mut proposal = match answer {
                     Ok(c) => c,
                     Err(why) => unclassified(etf, why),
@@ -330,7 +344,13 @@ impl<F: EtfFeed, C: EtfClassifier, R: RationaleWriter, S: EtfStore, L: TrainingL
                 proposal.issues.extend(notes.iter().cloned());
                 with_text_evidence(etf, &mut proposal);
                 report.classified += 1;
-                let status = match proposal.needs_review(self.config.auto_approve_confidence) {
+                let mut reason = proposal.needs_review(self.config.auto_approve_confidence);
+                if refused && !proposal.flags.any() {
+                    // Without an answer there is no label either; the reviewer should read
+                    // why the classifier gave none, not that no reviewed ETF names a cluster.
+                    reason = Some(ReviewReason::InputIssues { issues: proposal.issues.clone() });
+                }
+                let status = match reason {
                     None => {
                         approvals.push(Approved {
                             symbol: etf.symbol.clone(),
@@ -500,11 +520,21 @@ pub fn with_text_evidence(etf: &EtfRecord, proposal: &mut EtfClassification) {
             proposal.evidence.push(e);
         }
     }
-    for issue in etf.input_issues() {
+    for issue in etf.input_issues().into_iter().chain(undecodable_text(etf)) {
         if !proposal.issues.contains(&issue) {
             proposal.issues.push(issue);
         }
     }
+}
+
+/// The text fields holding U+FFFD: the feed's bytes were not UTF-8 and were decoded
+/// lossily, so the classifier and the text rules read damaged words.
+fn undecodable_text(etf: &EtfRecord) -> Vec<String> {
+    [("name", Some(etf.name.as_str())), ("summary", etf.summary.as_deref()), ("family", etf.family.as_deref())]
+        .into_iter()
+        .filter(|(_, text)| text.is_some_and(|t| t.contains('\u{fffd}')))
+        .map(|(field, _)| format!("the {field} holds undecodable characters (not UTF-8 in the feed)"))
+        .collect()
 }
 
 /// The rationale written without a language model: the evidence that fired, the proposal
@@ -796,6 +826,7 @@ pub async fn publish(store: &impl EtfStore, run_id: &str, now: DateTime<Utc>) ->
     out.auto_approved = approvals.iter().filter(|a| a.run_id == run_id && a.source == ApprovalSource::Auto).count();
     let decided: BTreeSet<&str> =
         approvals.iter().filter(|a| a.source == ApprovalSource::Reviewer).map(|a| a.input_hash.as_str()).collect();
+    let previous: BTreeMap<&str, &Flags> = approvals.iter().map(|a| (a.symbol.as_str(), &a.flags)).collect();
     let mut provisional = Vec::new();
     for r in store.reviews(None).await?.into_iter().filter(|r| r.run_id == run_id) {
         match r.status {
@@ -806,7 +837,8 @@ pub async fn publish(store: &impl EtfStore, run_id: &str, now: DateTime<Utc>) ->
                     symbol: r.symbol.clone(),
                     category_group: None,
                     category: None,
-                    flags: detect(&r.etf).0,
+                    // A flag an earlier decision raised stays until a reviewer clears it.
+                    flags: raised_by_either(&detect(&r.etf).0, previous.get(r.symbol.as_str()).copied()),
                     source: ApprovalSource::Provisional,
                     reviewer_id: None,
                     input_hash: String::new(),
@@ -826,6 +858,18 @@ pub async fn publish(store: &impl EtfStore, run_id: &str, now: DateTime<Utc>) ->
         store.put_run(&run).await?;
     }
     Ok(out)
+}
+
+fn raised_by_either(text: &Flags, earlier: Option<&Flags>) -> Flags {
+    let Some(e) = earlier else { return text.clone() };
+    Flags {
+        leveraged: text.leveraged || e.leveraged,
+        inverse: text.inverse || e.inverse,
+        volatility: text.volatility || e.volatility,
+        etn: text.etn || e.etn,
+        commodity_futures: text.commodity_futures || e.commodity_futures,
+        leverage_factor: text.leverage_factor.clone().or_else(|| e.leverage_factor.clone()),
+    }
 }
 
 /// The core's product flags from a classification's flags.
@@ -848,8 +892,21 @@ pub fn apply_approvals(securities: &mut [Security], approvals: &[Approved]) -> u
     let mut changed = 0;
     for s in securities.iter_mut() {
         let Some(a) = by_symbol.get(s.id.as_str()) else { continue };
-        let flags = product_flags(&a.flags);
-        let complex = !flags.is_plain();
+        let mut flags = product_flags(&a.flags);
+        let mut complex = !flags.is_plain();
+        if a.source == ApprovalSource::Provisional {
+            // Nobody has decided yet: what the security master already says is kept.
+            let had = &s.profile.flags;
+            flags = ProductFlags {
+                leveraged: flags.leveraged || had.leveraged,
+                inverse: flags.inverse || had.inverse,
+                volatility: flags.volatility || had.volatility,
+                etn: flags.etn || had.etn,
+                commodity_futures: flags.commodity_futures || had.commodity_futures,
+                leverage_factor: flags.leverage_factor.or(had.leverage_factor),
+            };
+            complex = complex || s.complex_product;
+        }
         if s.profile.flags != flags || s.complex_product != complex {
             s.profile.flags = flags;
             s.complex_product = complex;
@@ -857,6 +914,22 @@ pub fn apply_approvals(securities: &mut [Security], approvals: &[Approved]) -> u
         }
     }
     changed
+}
+
+/// A security-master entry for an ETF that nothing has classified yet: plain, no flags.
+pub fn unclassified_etf(symbol: &str, name: &str) -> Security {
+    Security {
+        id: symbol.to_string(),
+        name: name.to_string(),
+        kind: ballast_core::SecurityKind::Etf,
+        fractional: false,
+        fraction_scale: 0,
+        restricted: false,
+        complex_product: false,
+        wash_sale_group: None,
+        asset_class: "equity".to_string(),
+        profile: Default::default(),
+    }
 }
 
 /// A reference source whose security master carries the approved ETF classifications.

@@ -590,6 +590,8 @@ struct EtfState {
     runs: BTreeMap<String, crate::etf::EtfRun>,
     resumed: Vec<(String, serde_json::Value)>,
     classified: Vec<crate::etf::Classified>,
+    /// Where each (run, symbol) sits in `classified`.
+    classified_at: BTreeMap<(String, String), usize>,
     decided: Vec<crate::etf::ReviewItem>,
 }
 
@@ -605,6 +607,22 @@ impl MemoryEtf {
     /// Replaces the feed (the next night's reference data).
     pub fn set_feed(&self, feed: crate::etf::FeedRead) {
         self.lock().feed = feed;
+    }
+
+    /// The nightly classification step over these adapters, with the deterministic rationale.
+    pub fn nightly<'a, C: crate::etf::EtfClassifier>(
+        &'a self,
+        classifier: &'a C,
+        config: crate::etf::NightlyConfig,
+    ) -> crate::etf::Nightly<'a, Self, C, crate::etf::TemplateRationale, Self, Self> {
+        crate::etf::Nightly {
+            feed: self,
+            classifier,
+            rationale: &crate::etf::TemplateRationale,
+            store: self,
+            log: self,
+            config,
+        }
     }
 
     /// Task tokens resumed, with their output, in order.
@@ -694,7 +712,19 @@ impl crate::etf::ReviewWorkflow for MemoryEtf {
 
 impl crate::etf::TrainingLog for MemoryEtf {
     async fn record_classifications(&self, rows: &[crate::etf::Classified]) -> PortResult<()> {
-        self.lock().classified.extend_from_slice(rows);
+        // Keyed by run and symbol, like the table: a retried step replaces its own rows.
+        let mut s = self.lock();
+        for row in rows {
+            let key = (row.run_id.clone(), row.etf.symbol.clone());
+            match s.classified_at.get(&key).copied() {
+                Some(i) => s.classified[i] = row.clone(),
+                None => {
+                    let i = s.classified.len();
+                    s.classified.push(row.clone());
+                    s.classified_at.insert(key, i);
+                }
+            }
+        }
         Ok(())
     }
 

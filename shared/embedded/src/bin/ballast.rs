@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use ballast_core::{BandTarget, Decimal, Mode, RebalanceOptions};
-use ballast_embedded::{run, run_flow, BookSource, FlowConfig, ProgressBarReporter, RunConfig};
+use ballast_embedded::{
+    run, run_etf_nightly, run_flow, BookSource, EtfNightlyConfig, FlowConfig, ProgressBarReporter, RunConfig,
+};
 use clap::{Args, Parser, Subcommand};
 
 // The engine allocates many small, short-lived vectors per account; mimalloc's
@@ -33,6 +35,10 @@ enum Command {
     /// A market-center fault drill: an hour of simulated venues, a reject storm at one of
     /// them midway, the anomaly detector, routing around it, and the orders held for it.
     Drill(DrillArgs),
+    /// The nightly ETF classification on the bundled NYSE Arca file (or your own): fit the
+    /// model on the reviewed part, classify the new ETFs, auto-approve or queue them for
+    /// review, and show a reviewer's approval reaching the security master.
+    EtfNightly(EtfNightlyArgs),
     /// Print the pre-trade check catalogue as Markdown (docs/CHECKS.md).
     ChecksDoc,
 }
@@ -44,6 +50,19 @@ struct DrillArgs {
     accounts: u64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+}
+
+#[derive(Args)]
+struct EtfNightlyArgs {
+    /// A reference CSV of your own (the bundled file's columns); default: the bundled file.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Seed of the split between ETFs reviewed before and new ones.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Confidence from which an unflagged ETF with clean data is approved without a person.
+    #[arg(long, default_value_t = 0.7)]
+    threshold: f64,
 }
 
 #[derive(Args)]
@@ -130,16 +149,7 @@ fn main() -> ExitCode {
                 options: RebalanceOptions::new(args.mode),
                 batch_size: args.batch_size,
             };
-            match run_flow(&config) {
-                Ok(report) => {
-                    println!("{report}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("ballast: {e}");
-                    ExitCode::from(2)
-                }
-            }
+            printed(run_flow(&config))
         }
         Command::Drill(args) => match ballast_embedded::run_drill(args.seed, args.accounts) {
             Ok(report) => {
@@ -155,6 +165,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::EtfNightly(args) => etf_nightly_command(args),
         Command::ChecksDoc => {
             print!("{}", ballast_core::checks::catalogue_markdown());
             ExitCode::SUCCESS
@@ -191,6 +202,29 @@ fn run_command(args: RunArgs) -> ExitCode {
     match run(&config, &progress) {
         Ok(summary) => {
             println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ballast: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn etf_nightly_command(args: EtfNightlyArgs) -> ExitCode {
+    let config = EtfNightlyConfig { seed: args.seed, threshold: args.threshold, ..EtfNightlyConfig::default() };
+    let config = match &args.file {
+        Some(path) => config.with_file(path),
+        None => Ok(config),
+    };
+    printed(config.and_then(|c| run_etf_nightly(&c)))
+}
+
+/// A report on stdout, or the error on stderr with exit code 2.
+fn printed<T: std::fmt::Display, E: std::fmt::Display>(result: Result<T, E>) -> ExitCode {
+    match result {
+        Ok(report) => {
+            println!("{report}");
             ExitCode::SUCCESS
         }
         Err(e) => {
