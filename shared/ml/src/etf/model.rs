@@ -75,10 +75,10 @@ impl Default for EtfModelConfig {
             som: SomConfig { width: 0, height: 0, radius_start: 0.0, ..SomConfig::default() },
             nodes_per_record: 1.5,
             vote_radius: 0.5,
-            vote_nodes: 128,
+            vote_nodes: 400,
             vote_temperature: 0.05,
             shrink: 1.0,
-            member_k: 40,
+            member_k: 50,
             member_power: 2.0,
         }
     }
