@@ -311,3 +311,84 @@ mod tests {
         assert!(e.contains("line 2"), "{e}");
     }
 }
+
+/// Label-using k-nearest-neighbour ceiling over the sparse features, for choosing features
+/// (not a model): `cargo test --release -p ballast-ml --lib knn_ceiling -- --ignored --nocapture`.
+#[cfg(test)]
+mod experiments {
+    use super::*;
+    use crate::etf::features::{sparse_dot as dot, FeatureConfig, Featurizer};
+    use crate::etf::read_csv;
+
+    fn vote<'a>(near: &[(f32, Option<&'a str>)], power: f32) -> Option<&'a str> {
+        let mut tally: HashMap<&str, f32> = HashMap::new();
+        for (s, l) in near {
+            if let Some(l) = l {
+                *tally.entry(l).or_default() += s.max(0.0).powf(power);
+            }
+        }
+        tally.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(a.0))).map(|(l, _)| l)
+    }
+
+    #[test]
+    #[ignore]
+    fn knn_ceiling() {
+        let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/etfs/etfs_us_arca.csv")).unwrap();
+        let base = FeatureConfig::default();
+        let plain = FeatureConfig::plain();
+        let fam0 = FeatureConfig { family: 0.0, summary_words: usize::MAX, ..base.clone() };
+        let variants: Vec<(&str, FeatureConfig)> = vec![
+            ("plain", plain.clone()),
+            ("fam0all", fam0.clone()),
+            ("fam0s1.5", FeatureConfig { summary: 1.5, ..fam0.clone() }),
+            ("fam0s2.5", FeatureConfig { summary: 2.5, ..fam0.clone() }),
+            ("pl+ch.3", FeatureConfig { name_chars: 0.3, ..plain.clone() }),
+            ("pl+bi", FeatureConfig { bigrams: true, ..plain.clone() }),
+            ("pl s.7", FeatureConfig { summary: 0.7, ..plain.clone() }),
+            ("pl s1.5", FeatureConfig { summary: 1.5, ..plain.clone() }),
+            ("pl fam.2", FeatureConfig { family: 0.2, ..plain.clone() }),
+        ];
+        let ks = [10usize, 20, 30, 50];
+        for (label, config) in &variants {
+            let mut cat = vec![0.0; ks.len()];
+            let mut grp = vec![0.0; ks.len()];
+            for seed in 1..=5u64 {
+                let (a, b) = split_csv(&data, seed, 0.2).unwrap();
+                let (train, _) = read_csv(&a);
+                let (test, _) = read_csv(&b);
+                let f = Featurizer::fit(&train, config);
+                let tv: Vec<_> = train.iter().map(|r| f.sparse(r)).collect();
+                use rayon::prelude::*;
+                let all: Vec<Vec<(f32, usize)>> = test
+                    .par_iter()
+                    .map(|r| {
+                        let x = f.sparse(r);
+                        let mut sims: Vec<(f32, usize)> = tv.iter().enumerate().map(|(i, v)| (dot(&x, v), i)).collect();
+                        sims.sort_by(|a, b| b.0.total_cmp(&a.0));
+                        sims.truncate(200);
+                        sims
+                    })
+                    .collect();
+                for (ki, &k) in ks.iter().enumerate() {
+                    let (mut c_ok, mut c_n, mut g_ok, mut g_n) = (0, 0, 0, 0);
+                    for (r, sims) in test.iter().zip(&all) {
+                        let near_c: Vec<_> = sims.iter().filter(|(_, i)| train[*i].category.is_some()).take(k).map(|&(s, i)| (s, train[i].category.as_deref())).collect();
+                        let near_g: Vec<_> = sims.iter().filter(|(_, i)| train[*i].category_group.is_some()).take(k).map(|&(s, i)| (s, train[i].category_group.as_deref())).collect();
+                        if let Some(c) = &r.category {
+                            c_n += 1;
+                            c_ok += usize::from(vote(&near_c, 2.0) == Some(c.as_str()));
+                        }
+                        if let Some(g) = &r.category_group {
+                            g_n += 1;
+                            g_ok += usize::from(vote(&near_g, 2.0) == Some(g.as_str()));
+                        }
+                    }
+                    cat[ki] += c_ok as f64 / c_n as f64 / 5.0;
+                    grp[ki] += g_ok as f64 / g_n as f64 / 5.0;
+                }
+            }
+            let show = |v: &[f64]| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ");
+            println!("{label:10} cat k{ks:?}: {}   group: {}", show(&cat), show(&grp));
+        }
+    }
+}
