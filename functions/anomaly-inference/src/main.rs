@@ -4,9 +4,9 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use ballast_aws::{Platform, SageMakerScorer};
-use ballast_lambda::env_number;
 use ballast_flow::anomaly::{Detection, Outboxed};
 use ballast_flow::health::HealthPolicy;
+use ballast_lambda::env_number;
 use ballast_ml::telemetry::TelemetryConfig;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 

@@ -9,7 +9,9 @@ use aws_config::SdkConfig;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
 use aws_sigv4::sign::v4;
-use ballast_aurora::{AuthMode, Database, DbConfig, PasswordError, PasswordFuture, PasswordSource, StaticPassword, Target};
+use ballast_aurora::{
+    AuthMode, Database, DbConfig, PasswordError, PasswordFuture, PasswordSource, StaticPassword, Target,
+};
 
 /// How long a token is valid (the longest RDS accepts).
 const TOKEN_LIFETIME: Duration = Duration::from_secs(900);
@@ -111,10 +113,17 @@ mod tests {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_000_000);
         let token = IamAuthToken::new(&sdk).unwrap().token(&target, t0).await.unwrap();
         assert!(
-            token.starts_with("ballast.cluster-abc.us-east-1.rds.amazonaws.com:5432/?Action=connect&DBUser=ballast_app&"),
+            token.starts_with(
+                "ballast.cluster-abc.us-east-1.rds.amazonaws.com:5432/?Action=connect&DBUser=ballast_app&"
+            ),
             "{token}"
         );
-        for part in ["X-Amz-Algorithm=AWS4-HMAC-SHA256", "%2Fus-east-1%2Frds-db%2Faws4_request", "X-Amz-Expires=900", "X-Amz-Signature="] {
+        for part in [
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+            "%2Fus-east-1%2Frds-db%2Faws4_request",
+            "X-Amz-Expires=900",
+            "X-Amz-Signature=",
+        ] {
             assert!(token.contains(part), "{part} missing from {token}");
         }
         // Deterministic for the same instant; another instant signs differently.

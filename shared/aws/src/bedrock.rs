@@ -3,7 +3,9 @@
 //! [`rationale_prompt`]: the fund's own name and summary, the proposal and the evidence.
 //! The answer is advisory: it is shown to the reviewer and changes no flag.
 
-use aws_sdk_bedrockruntime::types::{ContentBlock, ConversationRole, InferenceConfiguration, Message, SystemContentBlock};
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, ConversationRole, InferenceConfiguration, Message, SystemContentBlock,
+};
 use ballast_flow::etf::{rationale_prompt, Rationale, RationaleWriter};
 use ballast_flow::ports::{PortError, PortResult};
 use ballast_ml::etf::{EtfClassification, EtfRecord, ReviewReason};
@@ -24,7 +26,12 @@ impl BedrockRationale {
 }
 
 impl RationaleWriter for BedrockRationale {
-    async fn rationale(&self, etf: &EtfRecord, proposal: &EtfClassification, reason: &ReviewReason) -> PortResult<Rationale> {
+    async fn rationale(
+        &self,
+        etf: &EtfRecord,
+        proposal: &EtfClassification,
+        reason: &ReviewReason,
+    ) -> PortResult<Rationale> {
         let (system, user) = rationale_prompt(etf, proposal, reason);
         let message = Message::builder()
             .role(ConversationRole::User)
@@ -80,7 +87,10 @@ impl RationaleSource {
                 if let Some(url) = var("BALLAST_BEDROCK_ENDPOINT") {
                     b = b.endpoint_url(url);
                 }
-                RationaleSource::Bedrock(BedrockRationale::new(aws_sdk_bedrockruntime::Client::from_conf(b.build()), model))
+                RationaleSource::Bedrock(BedrockRationale::new(
+                    aws_sdk_bedrockruntime::Client::from_conf(b.build()),
+                    model,
+                ))
             }
             _ => RationaleSource::Deterministic,
         }
@@ -88,7 +98,12 @@ impl RationaleSource {
 }
 
 impl RationaleWriter for RationaleSource {
-    async fn rationale(&self, etf: &EtfRecord, proposal: &EtfClassification, reason: &ReviewReason) -> PortResult<Rationale> {
+    async fn rationale(
+        &self,
+        etf: &EtfRecord,
+        proposal: &EtfClassification,
+        reason: &ReviewReason,
+    ) -> PortResult<Rationale> {
         match self {
             RationaleSource::Bedrock(b) => b.rationale(etf, proposal, reason).await,
             RationaleSource::Deterministic => Ok(ballast_flow::etf::template_rationale(etf, proposal, reason)),

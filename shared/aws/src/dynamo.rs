@@ -965,7 +965,9 @@ impl DynamoStore {
     }
 }
 
-use ballast_flow::etf::{Approved, EtfFeed, EtfRun, EtfStore, FeedRead, ReviewDecision, ReviewItem, ReviewStatus, Verdict};
+use ballast_flow::etf::{
+    Approved, EtfFeed, EtfRun, EtfStore, FeedRead, ReviewDecision, ReviewItem, ReviewStatus, Verdict,
+};
 
 impl EtfFeed for DynamoStore {
     /// An item that does not parse is reported, not fatal: the rest of the feed is used.

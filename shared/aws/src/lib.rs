@@ -4,9 +4,9 @@
 //! semantics its port documents, so a retried step never writes twice. The table design
 //! and every access pattern are in docs/DATA-MODEL.md.
 
+mod aurora;
 #[cfg(feature = "models")]
 mod bedrock;
-mod aurora;
 mod config;
 mod dynamo;
 mod reference;
@@ -17,11 +17,11 @@ mod sfn;
 mod sqs;
 
 pub use aurora::{training_database, IamAuthToken};
+#[cfg(feature = "models")]
+pub use bedrock::{BedrockRationale, RationaleSource};
 pub use config::{Clients, Config, ConfigError};
 pub use dynamo::DynamoStore;
 pub use reference::DynamoReferenceSource;
-#[cfg(feature = "models")]
-pub use bedrock::{BedrockRationale, RationaleSource};
 #[cfg(feature = "models")]
 pub use sagemaker::{sagemaker_runtime, SageMakerEtfClassifier, SageMakerScorer};
 pub use setup::{create_local_deployment, create_queues, create_state_machine, create_tables, Queues};

@@ -42,7 +42,11 @@ async fn stub(status: u16, answer: serde_json::Value) -> (String, Arc<Mutex<Vec<
                         let head = String::from_utf8_lossy(&buf[..i]).to_string();
                         let length = head
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
                             .unwrap_or(0usize);
                         break (i + 4, length);
                     }
@@ -141,7 +145,11 @@ async fn the_rationale_request_carries_the_funds_own_text_and_the_answer_is_show
     // POST /model/{modelId}/converse, the model id percent-encoded in the path.
     assert_eq!(s.request_line, "POST /model/anthropic.claude-3-haiku-20240307-v1%3A0/converse HTTP/1.1");
     let header = |k: &str| s.headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    assert!(header("authorization").starts_with("AWS4-HMAC-SHA256 Credential=test/"), "signed: {}", header("authorization"));
+    assert!(
+        header("authorization").starts_with("AWS4-HMAC-SHA256 Credential=test/"),
+        "signed: {}",
+        header("authorization")
+    );
     assert!(header("authorization").contains("/us-east-1/bedrock/aws4_request"));
     assert_eq!(header("content-type"), "application/json");
 
@@ -151,7 +159,13 @@ async fn the_rationale_request_carries_the_funds_own_text_and_the_answer_is_show
     assert_eq!(b["messages"].as_array().unwrap().len(), 1);
     assert_eq!(b["messages"][0]["role"], "user");
     let user = b["messages"][0]["content"][0]["text"].as_str().unwrap();
-    for part in ["Symbol: BZQ", "ProShares UltraShort MSCI Brazil Capped", "two times the inverse (-2x)", "Raised flags: leveraged, inverse", "Proposed category group: Alternatives"] {
+    for part in [
+        "Symbol: BZQ",
+        "ProShares UltraShort MSCI Brazil Capped",
+        "two times the inverse (-2x)",
+        "Raised flags: leveraged, inverse",
+        "Proposed category group: Alternatives",
+    ] {
         assert!(user.contains(part), "{part} missing from the prompt:\n{user}");
     }
     assert_eq!(b["inferenceConfig"]["maxTokens"], 300);

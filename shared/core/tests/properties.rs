@@ -286,4 +286,3 @@ fn generated_cases_exercise_every_mode() {
         eprintln!("{mode:?}: {traded}/300 cases traded");
     }
 }
-

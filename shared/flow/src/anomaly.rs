@@ -320,6 +320,24 @@ pub fn parse_telemetry(body: &str, received_at: DateTime<Utc>) -> Result<Vec<Tel
         .collect())
 }
 
+/// Decisions written to an outbox first (must succeed: the batch is retried otherwise),
+/// then to the training store. A training store that is down costs no decision: it stays
+/// in the outbox (kept 30 days in DynamoDB) and the failure is logged.
+pub struct Outboxed<'a, A, B> {
+    pub outbox: &'a A,
+    pub training: &'a B,
+}
+
+impl<A: DecisionLog, B: DecisionLog> DecisionLog for Outboxed<'_, A, B> {
+    async fn record(&self, decisions: &[AnomalyDecision]) -> PortResult<()> {
+        self.outbox.record(decisions).await?;
+        if let Err(e) = self.training.record(decisions).await {
+            tracing::warn!(decisions = decisions.len(), error = %e, "anomaly decisions kept in the outbox only: the training store failed");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,23 +356,5 @@ mod tests {
         assert_ne!(e[1].at, at);
         assert!(parse_telemetry("{\"hello\": 1}", at).is_err());
         assert!(parse_telemetry(r#"{"order_id":"o-1","venue":"XNYS","seq":0,"kind":"ack"}"#, at).is_err());
-    }
-}
-
-/// Decisions written to an outbox first (must succeed: the batch is retried otherwise),
-/// then to the training store. A training store that is down costs no decision: it stays
-/// in the outbox (kept 30 days in DynamoDB) and the failure is logged.
-pub struct Outboxed<'a, A, B> {
-    pub outbox: &'a A,
-    pub training: &'a B,
-}
-
-impl<A: DecisionLog, B: DecisionLog> DecisionLog for Outboxed<'_, A, B> {
-    async fn record(&self, decisions: &[AnomalyDecision]) -> PortResult<()> {
-        self.outbox.record(decisions).await?;
-        if let Err(e) = self.training.record(decisions).await {
-            tracing::warn!(decisions = decisions.len(), error = %e, "anomaly decisions kept in the outbox only: the training store failed");
-        }
-        Ok(())
     }
 }

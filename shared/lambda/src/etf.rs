@@ -53,7 +53,14 @@ where
     let out = match task.action.as_str() {
         "classify" => {
             let report = nightly.classify(run_id, now).await.map_err(StepError::from)?;
-            tracing::info!(run_id, classified = report.classified, auto_approved = report.auto_approved, pending = report.pending_reviews, issues = report.issues.len(), "ETF classification run");
+            tracing::info!(
+                run_id,
+                classified = report.classified,
+                auto_approved = report.auto_approved,
+                pending = report.pending_reviews,
+                issues = report.issues.len(),
+                "ETF classification run"
+            );
             serde_json::to_value(&report).unwrap_or_default()
         }
         "await_review" => {
@@ -135,7 +142,9 @@ pub async fn etf_reviews(
                 Ok(d) => respond(200, &d),
                 Err(DecideError::Invalid(m)) => error(&ApiError::bad_request("INVALID_DECISION", m)),
                 Err(e @ DecideError::NotFound(_)) => error(&ApiError::not_found("REVIEW_NOT_FOUND", e.to_string())),
-                Err(e @ DecideError::AlreadyDecided { .. }) => error(&ApiError::new(409, "ALREADY_DECIDED", e.to_string())),
+                Err(e @ DecideError::AlreadyDecided { .. }) => {
+                    error(&ApiError::new(409, "ALREADY_DECIDED", e.to_string()))
+                }
                 Err(DecideError::Port(e)) => error(&ApiError::unavailable(e.to_string())),
             }
         }

@@ -226,7 +226,10 @@ async fn the_nightly_etf_run_and_the_review_api_answer_their_sample_events() {
     // Flagged first; each with the evidence that fired and a rationale quoting it.
     assert!(queue[0]["proposal"]["flags"].as_object().unwrap().values().any(|v| v == true), "{}", queue[0]);
     let bzq = queue.iter().find(|r| r["symbol"] == "BZQ").expect("BZQ is in the queue");
-    assert_eq!((bzq["proposal"]["flags"]["leveraged"].as_bool(), bzq["proposal"]["flags"]["inverse"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (bzq["proposal"]["flags"]["leveraged"].as_bool(), bzq["proposal"]["flags"]["inverse"].as_bool()),
+        (Some(true), Some(true))
+    );
     assert!(bzq["rationale"]["text"].as_str().unwrap().contains("UltraShort"), "{}", bzq["rationale"]);
 
     let r = reviews("etf-review/post-approve.json").await;

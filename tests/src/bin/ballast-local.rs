@@ -50,10 +50,15 @@ async fn setup(accounts: u64, prefix: &str, env_file: &str) -> Result<(), Box<dy
     // The nightly ETF run's feed: a sample of the bundled ETFs, with the funds the sample
     // events review (BZQ, AGQ), and the training store's tables.
     let (etfs, _) = ballast_ml::etf::read_csv(include_bytes!("../../../shared/ml/data/etfs/etfs_us_arca.csv"));
-    let sample: Vec<_> =
-        etfs.into_iter().enumerate().filter(|(i, e)| i % 40 == 0 || ["BZQ", "AGQ"].contains(&e.symbol.as_str())).map(|(_, e)| e).collect();
+    let sample: Vec<_> = etfs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| i % 40 == 0 || ["BZQ", "AGQ"].contains(&e.symbol.as_str()))
+        .map(|(_, e)| e)
+        .collect();
     DynamoStore::new(clients.dynamodb.clone(), &config.table, &config.views_table).put_etf_feed(&sample).await?;
-    let db_url = std::env::var("BALLAST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5433/ballast".into());
+    let db_url =
+        std::env::var("BALLAST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5433/ballast".into());
     let mut db = ballast_aurora::DbConfig::from_url(&db_url)?.connect(None).await?;
     ballast_aurora::migrate(&mut db).await?;
     let model_endpoint = std::env::var("BALLAST_SAGEMAKER_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8080".into());

@@ -372,8 +372,18 @@ mod experiments {
                 for (ki, &k) in ks.iter().enumerate() {
                     let (mut c_ok, mut c_n, mut g_ok, mut g_n) = (0, 0, 0, 0);
                     for (r, sims) in test.iter().zip(&all) {
-                        let near_c: Vec<_> = sims.iter().filter(|(_, i)| train[*i].category.is_some()).take(k).map(|&(s, i)| (s, train[i].category.as_deref())).collect();
-                        let near_g: Vec<_> = sims.iter().filter(|(_, i)| train[*i].category_group.is_some()).take(k).map(|&(s, i)| (s, train[i].category_group.as_deref())).collect();
+                        let near_c: Vec<_> = sims
+                            .iter()
+                            .filter(|(_, i)| train[*i].category.is_some())
+                            .take(k)
+                            .map(|&(s, i)| (s, train[i].category.as_deref()))
+                            .collect();
+                        let near_g: Vec<_> = sims
+                            .iter()
+                            .filter(|(_, i)| train[*i].category_group.is_some())
+                            .take(k)
+                            .map(|&(s, i)| (s, train[i].category_group.as_deref()))
+                            .collect();
                         if let Some(c) = &r.category {
                             c_n += 1;
                             c_ok += usize::from(vote(&near_c, 2.0) == Some(c.as_str()));

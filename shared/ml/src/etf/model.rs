@@ -66,12 +66,7 @@ impl Default for EtfModelConfig {
             // Whole summaries and name words, a little of the name's character n-grams; no
             // family (issuers cut across categories) and no word pairs: the best
             // nearest-member ceiling measured on held-out splits.
-            features: FeatureConfig {
-                name_chars: 0.3,
-                summary: 0.7,
-                family: 0.0,
-                ..FeatureConfig::plain()
-            },
+            features: FeatureConfig { name_chars: 0.3, summary: 0.7, family: 0.0, ..FeatureConfig::plain() },
             som: SomConfig { width: 0, height: 0, radius_start: 0.0, ..SomConfig::default() },
             nodes_per_record: 1.5,
             vote_radius: 0.5,
