@@ -85,7 +85,7 @@ endif
 	$(MAKE) --no-print-directory cdk-test
 	cargo build $(addprefix -p ,$(FUNCTIONS))
 	scripts/lambda-smoke.sh
-	$(MAKE) --no-print-directory run ACCOUNTS=5000 OUT=target/smoke-run
+	$(MAKE) --no-print-directory run ACCOUNTS=5000 FLOW_ACCOUNTS=1000 OUT=target/smoke-run
 
 bench:
 	cargo bench -p ballast-embedded
