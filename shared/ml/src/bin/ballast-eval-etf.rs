@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 
 /// The reviewed flags of the bundled file, the default truth.
 const BUNDLED_FLAGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/etfs/flags.csv");
-/// Confidence from which an unflagged classification is approved without review.
+/// Default confidence from which an unflagged classification is approved without review.
 const AUTO_APPROVE: f64 = 0.8;
 
 #[derive(Parser)]
@@ -35,6 +35,9 @@ struct Args {
     /// JSON of the model configuration (`EtfModelConfig`; defaults to the built-in one).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Confidence from which an unflagged classification counts as auto-approved.
+    #[arg(long, default_value_t = AUTO_APPROVE)]
+    auto_approve: f64,
     /// Print every flag miss on stderr.
     #[arg(long)]
     verbose: bool,
@@ -112,8 +115,8 @@ fn evaluate(args: &Args) -> Result<(), String> {
     let started = std::time::Instant::now();
     let model = EtfModel::fit(&train_rows, &config);
     let fit_seconds = started.elapsed().as_secs_f64();
-    let ours = score(&model, &test_rows, &truth, AUTO_APPROVE);
-    let base = score(&EtfModel::fit(&train_rows, &baseline), &test_rows, &truth, AUTO_APPROVE);
+    let ours = score(&model, &test_rows, &truth, args.auto_approve);
+    let base = score(&EtfModel::fit(&train_rows, &baseline), &test_rows, &truth, args.auto_approve);
     let (w, h) = model.map_shape();
     eprintln!(
         "train {} rows, test {} rows, map {w}x{h}, fit {fit_seconds:.1} s, truth {}",

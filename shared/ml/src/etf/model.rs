@@ -1,12 +1,15 @@
-//! The ETF classifier: text features, a self-organising map trained without labels, map
-//! nodes named by the reviewed ETFs that land on them (and their grid neighbours), and the
+//! The ETF classifier: text features, a self-organising map trained without labels, and
+//! labels named by the reviewed ETFs: the most similar reviewed members on the nearest map
+//! nodes vote, blended with a linear label head fitted on the same reviews; plus the
 //! complex-product flags from the text. Saved as a versioned JSON artifact.
 //!
 //! Format 1 holds `format_version`, `kind` ("etf-som"), `model_version`, the configuration,
 //! the fitted featuriser (its IDF table), the map (prototypes as little-endian `f32` bytes in
-//! base64), the label names and, per node, the label votes of its neighbourhood and the
-//! share of flagged products among its members. Loading checks kind, version and every
-//! length, and answers an error (never a panic) for a malformed file.
+//! base64), the label names, per node the label votes of its neighbourhood and the share of
+//! flagged products among its members, the reviewed members (node, labels, sparse
+//! features) and the two label heads (weights in base64). Members and heads are optional
+//! (older artifacts name by node votes). Loading checks kind, version and every length,
+//! and answers an error (never a panic) for a malformed file.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{sparse_dot, FeatureConfig, Featurizer};
 use super::flags::{detect, Evidence, Flags};
+use super::head::{Example, HeadConfig, LabelHead};
 use super::record::EtfRecord;
 use super::som::{Som, SomConfig};
 
@@ -54,6 +58,13 @@ pub struct EtfModelConfig {
     pub member_k: usize,
     #[serde(default = "default_member_power")]
     pub member_power: f32,
+    /// Above 0: a label head (a softmax over the sparse features, fitted on the reviewed
+    /// labels) is blended with the members' vote at this weight (1: the head alone).
+    /// 0 (older artifacts): the vote alone.
+    #[serde(default)]
+    pub head_weight: f64,
+    #[serde(default)]
+    pub head: HeadConfig,
 }
 
 fn default_member_power() -> f32 {
@@ -75,6 +86,8 @@ impl Default for EtfModelConfig {
             shrink: 1.0,
             member_k: 50,
             member_power: 2.0,
+            head_weight: 0.7,
+            head: HeadConfig::default(),
         }
     }
 }
@@ -89,6 +102,7 @@ impl EtfModelConfig {
             vote_radius: 0.0,
             vote_nodes: 1,
             member_k: 0,
+            head_weight: 0.0,
             ..EtfModelConfig::default()
         }
     }
@@ -181,6 +195,11 @@ pub struct EtfModel {
     /// The reviewed training records on the map (format 1 artifacts without them vote by node).
     #[serde(default)]
     members: Vec<Member>,
+    /// Label heads for the group and the category (absent: the vote alone).
+    #[serde(default)]
+    group_head: Option<LabelHead>,
+    #[serde(default)]
+    category_head: Option<LabelHead>,
     /// Member indices per node, rebuilt on load.
     #[serde(skip)]
     by_node: Vec<Vec<u32>>,
@@ -316,9 +335,21 @@ impl EtfModel {
         } else {
             Vec::new()
         };
+        let head = |label: fn(&Member) -> Option<u32>, names: &[String]| {
+            if config.head_weight <= 0.0 {
+                return None;
+            }
+            let examples: Vec<Example> =
+                members.iter().filter_map(|m| label(m).map(|y| (m.features.as_slice(), y))).collect();
+            LabelHead::fit(&examples, names.len(), &config.head)
+        };
+        let group_head = head(|m| m.group, &groups);
+        let category_head = head(|m| m.category, &categories);
         let by_node = index_members(&members, som.nodes());
         let map = MapState::capture(som);
-        let model_version = format!("{ETF_MODEL_KIND}-v{ETF_FORMAT_VERSION}-{:016x}", fingerprint(&map.prototypes));
+        let heads = serde_json::to_string(&(&group_head, &category_head)).expect("heads hold finite numbers");
+        let model_version =
+            format!("{ETF_MODEL_KIND}-v{ETF_FORMAT_VERSION}-{:016x}", fingerprint(&(map.prototypes.clone() + &heads)));
         EtfModel {
             format_version: ETF_FORMAT_VERSION,
             kind: ETF_MODEL_KIND.to_string(),
@@ -333,6 +364,8 @@ impl EtfModel {
             node_categories,
             node_complex,
             members,
+            group_head,
+            category_head,
             by_node,
         }
     }
@@ -383,7 +416,7 @@ impl EtfModel {
 
     /// Group and category named by the reviewed members of the nearest nodes: the
     /// `member_k` most similar members that carry each label vote, weighted by cosine
-    /// similarity^`member_power`.
+    /// similarity^`member_power`; blended with the label heads when the model has them.
     fn member_vote(&self, x: &[(u64, f32)], near: &[(usize, f32)]) -> ((Option<String>, f64), (Option<String>, f64)) {
         let mut candidates: Vec<(f32, &Member)> = near
             .iter()
@@ -391,22 +424,37 @@ impl EtfModel {
             .map(|m| (sparse_dot(x, &m.features), m))
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let tally = |label: fn(&Member) -> Option<u32>, names: &[String]| {
-            let mut pooled: HashMap<u32, f64> = HashMap::new();
+        let name = |label: fn(&Member) -> Option<u32>, names: &[String], head: Option<&LabelHead>| {
+            // Each label's share of the vote, shrunk towards "unsure" when few voted.
+            let mut shares = vec![0.0f64; names.len()];
             let mut voters = 0usize;
             for (s, l) in candidates.iter().filter_map(|(s, m)| label(m).map(|l| (*s, l))).take(self.config.member_k) {
-                *pooled.entry(l).or_default() += f64::from(s.max(1e-6).powf(self.config.member_power));
+                shares[l as usize] += f64::from(s.max(1e-6).powf(self.config.member_power));
                 voters += 1;
             }
-            let total: f64 = pooled.values().sum();
-            let Some((&best, &top)) = pooled.iter().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0))) else {
-                return (None, 0.0);
+            let total: f64 = shares.iter().sum();
+            if total > 0.0 {
+                let n = voters as f64;
+                shares.iter_mut().for_each(|v| *v *= n / (total * (n + self.config.shrink)));
+            }
+            let head = head.filter(|h| h.labels() == names.len() && self.config.head_weight > 0.0);
+            let blended: Vec<f64> = match head {
+                Some(h) if total > 0.0 => {
+                    let a = self.config.head_weight.min(1.0);
+                    h.probabilities(x).iter().zip(&shares).map(|(p, v)| a * p + (1.0 - a) * v).collect()
+                }
+                Some(h) => h.probabilities(x),
+                None if total > 0.0 => shares,
+                None => return (None, 0.0),
             };
-            let n = voters as f64;
-            let confidence = (top / total) * n / (n + self.config.shrink);
-            (names.get(best as usize).cloned(), confidence.clamp(0.0, 1.0))
+            // The first of equal shares wins: labels are indexed in first-seen order.
+            let best = (0..blended.len()).fold(0, |b, i| if blended[i] > blended[b] { i } else { b });
+            (names.get(best).cloned(), blended[best].clamp(0.0, 1.0))
         };
-        (tally(|m| m.group, &self.groups), tally(|m| m.category, &self.categories))
+        (
+            name(|m| m.group, &self.groups, self.group_head.as_ref()),
+            name(|m| m.category, &self.categories, self.category_head.as_ref()),
+        )
     }
 
     /// The pooled majority label of the nearest nodes and its shrunk share.
@@ -469,6 +517,14 @@ impl EtfModel {
         if model.members.iter().any(bad_member) {
             return Err(EtfError::Artifact("a member's node, labels or features do not match the map".into()));
         }
+        for (head, names, what) in [
+            (&model.group_head, model.groups.len(), "category group"),
+            (&model.category_head, model.categories.len(), "category"),
+        ] {
+            if head.as_ref().is_some_and(|h| h.labels() != names) {
+                return Err(EtfError::Artifact(format!("the {what} head's labels do not match the label names")));
+            }
+        }
         model.by_node = index_members(&model.members, nodes);
         model.featurizer.index();
         Ok(model)
@@ -528,7 +584,98 @@ fn node_votes(som: &Som, best: &[usize], labels: &[Option<u32>], radius: f32) ->
         .collect()
 }
 
-/// FNV-1a of the prototypes: two models share a version only if their maps are equal.
+/// FNV-1a of the prototypes and heads: two models share a version only if they are equal.
 fn fingerprint(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reviewed funds of three kinds in two groups, sharing a boilerplate sentence.
+    fn reviewed() -> Vec<EtfRecord> {
+        let kinds = [
+            (
+                "Municipal Tax-Exempt Bond",
+                "municipal bonds exempt from federal income tax",
+                "Fixed Income",
+                "Municipal Bonds",
+            ),
+            ("Treasury Bond", "United States Treasury notes and bonds", "Fixed Income", "Treasury Bonds"),
+            ("Small Cap Equity", "common stocks of small capitalisation companies", "Equities", "Small Cap"),
+        ];
+        let issuers = ["Alpha", "Beacon", "Cedar", "Delta", "Ember", "Fjord", "Grove", "Harbor", "Iris", "Juniper"];
+        kinds
+            .iter()
+            .flat_map(|&(name, what, group, category)| {
+                issuers.iter().enumerate().map(move |(i, issuer)| EtfRecord {
+                    symbol: format!("{}{i}", &category[..3].to_uppercase()),
+                    name: format!("{issuer} {name} ETF"),
+                    summary: Some(format!(
+                        "The investment seeks to track an index. The fund invests at least 80% of its assets in {what}."
+                    )),
+                    family: Some(format!("{issuer} Funds")),
+                    category_group: Some(group.to_string()),
+                    category: Some(category.to_string()),
+                    ..EtfRecord::default()
+                })
+            })
+            .collect()
+    }
+
+    fn new_fund(name: &str, summary: &str) -> EtfRecord {
+        EtfRecord { symbol: "NEW".into(), name: name.into(), summary: Some(summary.into()), ..EtfRecord::default() }
+    }
+
+    #[test]
+    fn a_new_fund_is_named_by_what_its_text_shares_with_reviewed_ones() {
+        let model = EtfModel::fit(&reviewed(), &EtfModelConfig::default());
+        let muni = model.classify(&new_fund(
+            "Kestrel Municipal Bond ETF",
+            "The fund invests at least 80% of its assets in municipal bonds exempt from federal income tax.",
+        ));
+        assert_eq!(muni.category.as_deref(), Some("Municipal Bonds"), "{muni:?}");
+        assert_eq!(muni.category_group.as_deref(), Some("Fixed Income"));
+        assert!(muni.confidence > 0.5 && muni.confidence <= 1.0, "{}", muni.confidence);
+        let small = model.classify(&new_fund(
+            "Kestrel Small Cap ETF",
+            "The fund invests at least 80% of its assets in common stocks of small capitalisation companies.",
+        ));
+        assert_eq!(small.category.as_deref(), Some("Small Cap"), "{small:?}");
+        assert_eq!(small.category_group.as_deref(), Some("Equities"));
+    }
+
+    #[test]
+    fn the_artifact_classifies_as_the_fitted_model_does() {
+        let model = EtfModel::fit(&reviewed(), &EtfModelConfig::default());
+        let back = EtfModel::from_json(&model.to_json()).unwrap();
+        let fund = new_fund("Kestrel Treasury Bond ETF", "United States Treasury notes.");
+        assert_eq!(back.classify(&fund), model.classify(&fund));
+    }
+
+    #[test]
+    fn an_artifact_without_label_heads_still_loads_and_names_by_the_vote() {
+        let model = EtfModel::fit(&reviewed(), &EtfModelConfig::default());
+        let mut json: serde_json::Value = serde_json::from_str(&model.to_json()).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        fields.remove("group_head");
+        fields.remove("category_head");
+        let config = fields["config"].as_object_mut().unwrap();
+        config.remove("head_weight");
+        config.remove("head");
+        let older = EtfModel::from_json(&json.to_string()).unwrap();
+        let c = older.classify(&new_fund("Kestrel Small Cap ETF", "common stocks of small capitalisation companies"));
+        assert_eq!(c.category.as_deref(), Some("Small Cap"), "{c:?}");
+    }
+
+    #[test]
+    fn a_head_that_does_not_match_the_label_names_is_refused() {
+        let model = EtfModel::fit(&reviewed(), &EtfModelConfig::default());
+        let mut json: serde_json::Value = serde_json::from_str(&model.to_json()).unwrap();
+        // Two groups, three categories: the group head cannot name categories.
+        json["category_head"] = json["group_head"].clone();
+        let e = EtfModel::from_json(&json.to_string()).unwrap_err().to_string();
+        assert!(e.contains("category head"), "{e}");
+    }
 }
