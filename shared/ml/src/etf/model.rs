@@ -8,7 +8,7 @@
 //! share of flagged products among its members. Loading checks kind, version and every
 //! length, and answers an error (never a panic) for a malformed file.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use base64::Engine;
@@ -392,14 +392,14 @@ impl EtfModel {
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
         let tally = |label: fn(&Member) -> Option<u32>, names: &[String]| {
-            let mut pooled: HashMap<u32, f64> = HashMap::new();
+            let mut pooled: BTreeMap<u32, f64> = BTreeMap::new();
             let mut voters = 0usize;
             for (s, l) in candidates.iter().filter_map(|(s, m)| label(m).map(|l| (*s, l))).take(self.config.member_k) {
                 *pooled.entry(l).or_default() += f64::from(s.max(1e-6).powf(self.config.member_power));
                 voters += 1;
             }
             let total: f64 = pooled.values().sum();
-            let Some((&best, &top)) = pooled.iter().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0))) else {
+            let Some((&best, &top)) = majority(&pooled, names) else {
                 return (None, 0.0);
             };
             let n = voters as f64;
@@ -411,7 +411,7 @@ impl EtfModel {
 
     /// The pooled majority label of the nearest nodes and its shrunk share.
     fn vote(&self, table: &[Votes], names: &[String], near: &[(usize, f32)]) -> (Option<String>, f64) {
-        let mut pooled: HashMap<u32, f64> = HashMap::new();
+        let mut pooled: BTreeMap<u32, f64> = BTreeMap::new();
         let mut mass = 0.0;
         for &(node, w) in near {
             for &(label, v) in &table[node] {
@@ -420,7 +420,7 @@ impl EtfModel {
             mass += f64::from(w);
         }
         let total: f64 = pooled.values().sum();
-        let Some((&label, &top)) = pooled.iter().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0))) else {
+        let Some((&label, &top)) = majority(&pooled, names) else {
             return (None, 0.0);
         };
         let n = total / mass.max(1e-9);
@@ -526,6 +526,13 @@ fn node_votes(som: &Som, best: &[usize], labels: &[Option<u32>], radius: f32) ->
             v
         })
         .collect()
+}
+
+/// The label with the most weight; of equal weights, the first label name in sort order
+/// (not the first seen, so the order of the training records does not decide a tie).
+fn majority<'a>(pooled: &'a BTreeMap<u32, f64>, names: &[String]) -> Option<(&'a u32, &'a f64)> {
+    let name = |l: &u32| names.get(*l as usize);
+    pooled.iter().max_by(|a, b| a.1.total_cmp(b.1).then_with(|| name(b.0).cmp(&name(a.0))))
 }
 
 /// FNV-1a of the prototypes: two models share a version only if their maps are equal.
