@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use ballast_aurora::{migrate, Database, DbConfig, StaticPassword};
-use ballast_aws::{create_tables, Clients, Config, DynamoStore, SageMakerEtfClassifier};
+use ballast_aws::{create_tables, local_sagemaker_runtime, Clients, Config, DynamoStore, SageMakerEtfClassifier};
 use ballast_flow::etf::{EtfClassifier, Nightly, NightlyConfig, TemplateRationale};
 use ballast_ml::etf::{read_csv, EtfModel, EtfModelConfig, EtfRecord};
 
@@ -47,27 +47,13 @@ async fn main() {
     println!("model fitted on {} ETFs in {:.1} s", all.len(), fit.elapsed().as_secs_f64());
     let dir = std::env::temp_dir().join(format!("ballast-etf-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    model.write_file(&dir.join("model.json")).unwrap();
-    let served = ballast_model_server::load_model(&dir).unwrap();
-    let registry = ballast_model_server::Registry::new(vec![("ballast-etf".to_string(), served)]).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, ballast_model_server::router(registry)).await.unwrap() });
+    model.write_file(&dir.join(ballast_model_server::models::ARTIFACT_FILE)).unwrap();
+    let model_url = ballast_tests::serve_model("ballast-etf", &dir).await;
 
     let config = Config::from_env().unwrap();
     let clients = Clients::local(&config);
     let name = format!("etfbench-{}", std::process::id());
-    let sagemaker = ballast_aws::aws_sdk_sagemakerruntime::Client::from_conf(
-        ballast_aws::aws_sdk_sagemakerruntime::Config::builder()
-            .behavior_version(ballast_aws::aws_sdk_sagemakerruntime::config::BehaviorVersion::latest())
-            .region(ballast_aws::aws_sdk_sagemakerruntime::config::Region::new("us-east-1"))
-            .credentials_provider(ballast_aws::aws_sdk_sagemakerruntime::config::Credentials::new(
-                "test", "test", None, None, "local",
-            ))
-            .endpoint_url(format!("http://127.0.0.1:{port}"))
-            .build(),
-    );
-    let classifier = SageMakerEtfClassifier::new(sagemaker, "ballast-etf");
+    let classifier = SageMakerEtfClassifier::new(local_sagemaker_runtime(&model_url), "ballast-etf");
     let url = std::env::var("BALLAST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5433/ballast".into());
     let db_config = DbConfig::from_url(&url).unwrap();
     migrate(&mut db_config.connect(None).await.expect("PostgreSQL is up (make services)")).await.unwrap();

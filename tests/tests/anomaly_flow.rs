@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use ballast_aws::aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use ballast_aws::{
-    create_local_deployment, Clients, Config, DynamoReferenceSource, DynamoStore, SageMakerScorer, SfnWorkflow,
-    SqsGateway,
+    create_local_deployment, local_sagemaker_runtime, Clients, Config, DynamoReferenceSource, DynamoStore,
+    SageMakerScorer, SfnWorkflow, SqsGateway,
 };
 use ballast_core::{Account, VenueStatus};
 use ballast_flow::anomaly::{train_model, venue_detector_config, Detection};
@@ -45,20 +45,15 @@ fn venues() -> Vec<VenueProfile> {
 }
 
 /// Trains the model on six clean hours and serves it on a free port, as the container
-/// would (`serve --model ballast-anomaly=<dir>`). Returns the port.
-async fn model_server() -> u16 {
+/// would (`serve --model ballast-anomaly=<dir>`). Returns its URL.
+async fn model_server() -> String {
     let history = Scenario::new(11, minute(-6 * 60), TimeDelta::hours(6), 60, venues());
     let by_venue = history.feature_windows(TelemetryConfig::default());
     let detector = train_model(venue_detector_config(), &by_venue).unwrap();
     let dir = std::env::temp_dir().join(unique("ballast-model"));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("model.json"), detector.to_artifact().to_json()).unwrap();
-    let model = ballast_model_server::load_model(&dir).unwrap();
-    let registry = ballast_model_server::Registry::new(vec![("ballast-anomaly".to_string(), model)]).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, ballast_model_server::router(registry)).await.unwrap() });
-    port
+    std::fs::write(dir.join(ballast_model_server::models::ARTIFACT_FILE), detector.to_artifact().to_json()).unwrap();
+    ballast_tests::serve_model("ballast-anomaly", &dir).await
 }
 
 struct Local {
@@ -74,7 +69,7 @@ struct Local {
     workflow: SfnWorkflow,
 }
 
-async fn local(port: u16) -> Local {
+async fn local(model_url: &str) -> Local {
     let config = Config {
         dynamodb_endpoint: std::env::var("BALLAST_DYNAMODB_ENDPOINT").ok(),
         aws_endpoint: std::env::var("BALLAST_AWS_ENDPOINT").ok(),
@@ -98,16 +93,7 @@ async fn local(port: u16) -> Local {
     store.put_accounts(&accounts).await.unwrap();
     let source = DynamoReferenceSource::new(clients.dynamodb.clone(), &table);
     source.put_reference(&file).await.unwrap();
-    let sagemaker = ballast_aws::aws_sdk_sagemakerruntime::Client::from_conf(
-        ballast_aws::aws_sdk_sagemakerruntime::Config::builder()
-            .behavior_version(ballast_aws::aws_sdk_sagemakerruntime::config::BehaviorVersion::latest())
-            .region(ballast_aws::aws_sdk_sagemakerruntime::config::Region::new("us-east-1"))
-            .credentials_provider(ballast_aws::aws_sdk_sagemakerruntime::config::Credentials::new(
-                "test", "test", None, None, "local",
-            ))
-            .endpoint_url(format!("http://127.0.0.1:{port}"))
-            .build(),
-    );
+    let sagemaker = local_sagemaker_runtime(model_url);
     Local {
         scorer: SageMakerScorer::new(sagemaker, "ballast-anomaly", 8, 2.0),
         workflow: SfnWorkflow::new(clients.sfn.clone(), machine),
@@ -229,7 +215,7 @@ async fn drain(clients: &Clients, url: &str) -> Vec<OrderMessage> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reject_storm_stops_routing_and_held_orders_go_out_once_after_recovery() {
-    let l = local(model_server().await).await;
+    let l = local(&model_server().await).await;
     let gateway = SqsGateway::new(l.clients.sqs.clone(), l.orders.clone(), None);
     let storm = Fault::new(FaultKind::RejectStorm { reject_rate: 0.5 }, minute(20), minute(30));
     let scenario = Scenario::new(12, minute(0), TimeDelta::minutes(MINUTES), 60, venues()).with_fault("ARCX", storm);
@@ -303,7 +289,7 @@ async fn a_reject_storm_stops_routing_and_held_orders_go_out_once_after_recovery
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_run_of_the_same_length_raises_no_alarm() {
-    let l = local(model_server().await).await;
+    let l = local(&model_server().await).await;
     let gateway = SqsGateway::new(l.clients.sqs.clone(), l.orders.clone(), None);
     let scenario = Scenario::new(12, minute(0), TimeDelta::minutes(MINUTES), 60, venues());
     let events = scenario.telemetry();

@@ -6,13 +6,14 @@
 //! the security master the checks read; the training export reading back the reviewer's
 //! label.
 
-use ballast_aurora::{export_etf_training, migrate, Database, DbConfig, StaticPassword};
+use ballast_aurora::{export_etf_training, migrate, write_etf_csv, Database, DbConfig, StaticPassword};
 use ballast_aws::{
-    create_tables, Clients, Config, DynamoReferenceSource, DynamoStore, SageMakerEtfClassifier, SfnTaskTokens,
+    create_tables, local_sagemaker_runtime, Clients, Config, DynamoReferenceSource, DynamoStore,
+    SageMakerEtfClassifier, SfnTaskTokens,
 };
 use ballast_flow::etf::{
-    decide, publish, DecisionRequest, EtfStore, Nightly, NightlyConfig, ReviewStatus, TemplateRationale,
-    WithEtfApprovals,
+    decide, publish, ClassifyError, DecisionRequest, EtfClassifier, EtfStore, Nightly, NightlyConfig, ReviewStatus,
+    TemplateRationale, WithEtfApprovals,
 };
 use ballast_ml::etf::{read_csv, EtfRecord};
 use ballast_refcache::{ReferenceCache, Ttls};
@@ -29,35 +30,18 @@ fn bundled() -> Vec<EtfRecord> {
 }
 
 /// The container's own `train` on `reviewed` (bundled columns, SageMaker's input layout,
-/// hyperparameter kind etf-som), then `serve` of the result on a free port.
-async fn model_server(reviewed: &[EtfRecord]) -> u16 {
+/// hyperparameter kind etf-som), then `serve` of the result on a free port; its URL.
+async fn model_server(reviewed: &[EtfRecord]) -> String {
     let root = std::env::temp_dir().join(unique("ballast-etf-train"));
     let (input, model_dir) = (root.join("input"), root.join("model"));
     std::fs::create_dir_all(input.join("data/train")).unwrap();
     std::fs::create_dir_all(input.join("config")).unwrap();
     std::fs::create_dir_all(&model_dir).unwrap();
     std::fs::write(input.join("config/hyperparameters.json"), r#"{"kind": "etf-som"}"#).unwrap();
-    let mut csv = String::from("symbol,name,currency,summary,category_group,category,family,exchange,mic,isin\n");
-    let q = |s: &Option<String>| format!("\"{}\"", s.as_deref().unwrap_or("").replace('"', "\"\""));
-    for e in reviewed {
-        csv.push_str(&format!(
-            "{},{},USD,{},{},{},{},PCX,ARCX,\n",
-            e.symbol,
-            q(&Some(e.name.clone())),
-            q(&e.summary),
-            q(&e.category_group),
-            q(&e.category),
-            q(&e.family)
-        ));
-    }
-    std::fs::write(input.join("data/train/etfs.csv"), csv).unwrap();
+    let csv = std::fs::File::create(input.join("data/train/etfs.csv")).unwrap();
+    write_etf_csv(reviewed, std::io::BufWriter::new(csv)).unwrap();
     ballast_model_server::train::run(&input, &model_dir).unwrap();
-    let model = ballast_model_server::load_model(&model_dir).unwrap();
-    let registry = ballast_model_server::Registry::new(vec![("ballast-etf".to_string(), model)]).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, ballast_model_server::router(registry)).await.unwrap() });
-    port
+    ballast_tests::serve_model("ballast-etf", &model_dir).await
 }
 
 /// The training store in a schema of its own, migrated by the repo's migrations.
@@ -99,7 +83,7 @@ async fn a_night_classifies_reviews_and_publishes_over_the_local_services_and_th
 
     // Half of them name the map: enough for the test, and quick to train.
     let naming: Vec<EtfRecord> = reviewed.iter().step_by(2).cloned().collect();
-    let port = model_server(&naming).await;
+    let model_url = model_server(&naming).await;
     let config = Config {
         dynamodb_endpoint: std::env::var("BALLAST_DYNAMODB_ENDPOINT").ok(),
         aws_endpoint: std::env::var("BALLAST_AWS_ENDPOINT").ok(),
@@ -113,17 +97,11 @@ async fn a_night_classifies_reviews_and_publishes_over_the_local_services_and_th
     }
     let store = DynamoStore::new(clients.dynamodb.clone(), &table, &views);
     store.put_etf_feed(&feed).await.unwrap();
-    let sagemaker = ballast_aws::aws_sdk_sagemakerruntime::Client::from_conf(
-        ballast_aws::aws_sdk_sagemakerruntime::Config::builder()
-            .behavior_version(ballast_aws::aws_sdk_sagemakerruntime::config::BehaviorVersion::latest())
-            .region(ballast_aws::aws_sdk_sagemakerruntime::config::Region::new("us-east-1"))
-            .credentials_provider(ballast_aws::aws_sdk_sagemakerruntime::config::Credentials::new(
-                "test", "test", None, None, "local",
-            ))
-            .endpoint_url(format!("http://127.0.0.1:{port}"))
-            .build(),
-    );
-    let classifier = SageMakerEtfClassifier::new(sagemaker, "ballast-etf");
+    let classifier = SageMakerEtfClassifier::new(local_sagemaker_runtime(&model_url), "ballast-etf");
+    // A row the model cannot read is refused (a 4xx): the night isolates it, it does not retry.
+    let blank = EtfRecord { symbol: "BLANKX".into(), ..EtfRecord::default() };
+    let refused = classifier.classify(&[blank]).await;
+    assert!(matches!(refused, Err(ClassifyError::Rejected(_))), "{refused:?}");
     let training = training_store().await;
     let tokens = SfnTaskTokens::new(clients.sfn.clone());
     let nightly = Nightly {
@@ -198,8 +176,10 @@ async fn a_night_classifies_reviews_and_publishes_over_the_local_services_and_th
     };
     let decided = decide(&store, &tokens, &training, &flagged.symbol, decision.clone(), now).await.unwrap();
     assert_eq!(decided.item.status, ReviewStatus::Approved);
-    let second = decide(&store, &tokens, &training, &flagged.symbol, decision, now).await;
+    let second = decide(&store, &tokens, &training, &flagged.symbol, decision.clone(), now).await;
     assert!(matches!(second, Err(ballast_flow::etf::DecideError::AlreadyDecided { .. })), "{second:?}");
+    let unknown = decide(&store, &tokens, &training, "NOPEX", decision, now).await;
+    assert!(matches!(unknown, Err(ballast_flow::etf::DecideError::NotFound(_))), "{unknown:?}");
     cache.invalidate_all();
     let after = cache.snapshot(file.trade_date).await.unwrap();
     let s = after.reference.security(after.reference.security_index(&flagged.symbol).unwrap());

@@ -6,8 +6,10 @@
 //! - Telemetry windows ([`export_anomaly_training`]): the features of every window no
 //!   operator confirmed as an anomaly, for the Random Cut Forest's `train` channel.
 
+use std::borrow::Borrow;
 use std::io::Write;
 
+use ballast_ml::etf::EtfRecord;
 use ballast_ml::telemetry::FEATURE_NAMES;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -49,16 +51,52 @@ ORDER BY o.symbol, o.effective_at DESC, o.recorded_at DESC, o.run_id DESC";
 
 /// Writes the approved ETF labels as CSV with a header of [`ETF_COLUMNS`], by symbol.
 pub async fn export_etf_training(client: &Client, out: impl Write) -> Result<ExportSummary, ExportError> {
+    let rows = client.query(ETF_LABELS, &[]).await?;
+    let etfs = rows.iter().map(|row| {
+        let text = |i: usize| row.get::<_, Option<String>>(i);
+        EtfRecord {
+            symbol: text(0).unwrap_or_default(),
+            name: text(1).unwrap_or_default(),
+            summary: text(2),
+            category_group: text(3),
+            category: text(4),
+            family: text(5),
+            ..EtfRecord::default()
+        }
+    });
+    let written = write_etf_csv(etfs, out)?;
+    Ok(ExportSummary { rows: written, skipped: 0 })
+}
+
+/// Writes `etfs` as CSV with a header of [`ETF_COLUMNS`]: the bundled file's format, which
+/// the model container's `train` reads. A field the record lacks is left empty. Returns
+/// the rows written.
+pub fn write_etf_csv(
+    etfs: impl IntoIterator<Item = impl Borrow<EtfRecord>>,
+    out: impl Write,
+) -> Result<usize, ExportError> {
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record(ETF_COLUMNS)?;
-    let rows = client.query(ETF_LABELS, &[]).await?;
-    for row in &rows {
-        let text = |i: usize| row.get::<_, Option<String>>(i).unwrap_or_default();
-        let (symbol, name, summary, group, category, family) = (text(0), text(1), text(2), text(3), text(4), text(5));
-        csv.write_record([&symbol, &name, "", &summary, &group, &category, &family, "", "", ""])?;
+    let mut rows = 0;
+    for e in etfs {
+        let e = e.borrow();
+        let text = |v: &Option<String>| v.as_deref().unwrap_or("").to_string();
+        csv.write_record([
+            e.symbol.clone(),
+            e.name.clone(),
+            text(&e.currency),
+            text(&e.summary),
+            text(&e.category_group),
+            text(&e.category),
+            text(&e.family),
+            text(&e.exchange),
+            text(&e.mic),
+            text(&e.isin),
+        ])?;
+        rows += 1;
     }
     csv.flush()?;
-    Ok(ExportSummary { rows: rows.len(), skipped: 0 })
+    Ok(rows)
 }
 
 /// One row per (venue, window): the features of its latest recorded decision, unless an
@@ -124,6 +162,30 @@ fn feature_row(features: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_etfs_read_back_as_they_were_quotes_commas_and_line_breaks_included() {
+        let etfs = vec![
+            EtfRecord {
+                symbol: "QQQX".into(),
+                name: "Nasdaq \"Premium\" Income, Growth ETF".into(),
+                summary: Some("Seeks income.\nWrites calls, monthly.".into()),
+                family: Some("Nuveen".into()),
+                category_group: Some("Equity".into()),
+                category: Some("Derivative Income".into()),
+                currency: Some("USD".into()),
+                exchange: Some("PCX".into()),
+                mic: Some("ARCX".into()),
+                isin: Some("US67066V1044".into()),
+            },
+            EtfRecord { symbol: "NEWX".into(), name: "New Listing ETF".into(), ..EtfRecord::default() },
+        ];
+        let mut out = Vec::new();
+        assert_eq!(write_etf_csv(&etfs, &mut out).unwrap(), 2);
+        assert!(out.starts_with(ETF_COLUMNS.join(",").as_bytes()));
+        let (back, _) = ballast_ml::etf::read_csv(&out);
+        assert_eq!(back, etfs);
+    }
 
     #[test]
     fn a_feature_row_follows_the_fixed_order_and_needs_every_feature() {

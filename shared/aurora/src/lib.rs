@@ -22,7 +22,9 @@ pub use connection::{
     connection_lost, AuthMode, ConfigError, ConnectError, Database, DbConfig, PasswordError, PasswordFuture,
     PasswordSource, StaticPassword, Target, TlsMode,
 };
-pub use export::{export_anomaly_training, export_etf_training, ExportError, ExportSummary, ETF_COLUMNS};
+pub use export::{
+    export_anomaly_training, export_etf_training, write_etf_csv, ExportError, ExportSummary, ETF_COLUMNS,
+};
 pub use migrate::{apply_migrations, migrate, Migration, MigrationError, MigrationReport, MIGRATIONS};
 pub use write::{
     AnomalyLabel, AnomalyOutcome, ClassificationRow, ClassificationStatus, EtfOutcome, OutcomeSource,

@@ -53,6 +53,17 @@ impl Config {
     }
 }
 
+/// The SDK settings for local services: static test credentials, us-east-1.
+pub(crate) fn local_sdk_config() -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "ballast-local"),
+        ))
+        .build()
+}
+
 /// The SDK clients.
 #[derive(Clone, Debug)]
 pub struct Clients {
@@ -72,16 +83,9 @@ impl Clients {
     /// Clients for local services: static test credentials, us-east-1, the endpoints of
     /// `config` (defaults: DynamoDB Local on :8000, moto on :5005).
     pub fn local(config: &Config) -> Clients {
-        let sdk = SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-                aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "ballast-local"),
-            ))
-            .build();
         let (dynamodb, aws) = Self::local_endpoints(config);
         let config = Config { dynamodb_endpoint: Some(dynamodb), aws_endpoint: Some(aws), ..config.clone() };
-        Self::with(&sdk, &config)
+        Self::with(&local_sdk_config(), &config)
     }
 
     /// The DynamoDB and SQS/Step Functions endpoints [`Clients::local`] uses.

@@ -1038,6 +1038,13 @@ impl EtfStore for DynamoStore {
             .collect()
     }
 
+    async fn review(&self, symbol: &str) -> PortResult<Option<ReviewItem>> {
+        match self.get(&self.table, ETF_REVIEW.into(), format!("SYM#{symbol}"), "ETF reviews").await? {
+            Some(item) => read(&item, "ETF reviews").map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Read, then write on the condition that the review is still pending in the same run:
     /// of two reviewers deciding at once, exactly one wins.
     async fn decide(
@@ -1046,10 +1053,9 @@ impl EtfStore for DynamoStore {
         run_id: Option<&str>,
         decision: &ReviewDecision,
     ) -> PortResult<Option<ReviewItem>> {
-        let Some(item) = self.get(&self.table, ETF_REVIEW.into(), format!("SYM#{symbol}"), "ETF reviews").await? else {
+        let Some(mut review) = self.review(symbol).await? else {
             return Ok(None);
         };
-        let mut review: ReviewItem = read(&item, "ETF reviews")?;
         if review.status != ReviewStatus::Pending || run_id.is_some_and(|id| id != review.run_id) {
             return Ok(None);
         }

@@ -23,7 +23,7 @@ pub use config::{Clients, Config, ConfigError};
 pub use dynamo::DynamoStore;
 pub use reference::DynamoReferenceSource;
 #[cfg(feature = "models")]
-pub use sagemaker::{sagemaker_runtime, SageMakerEtfClassifier, SageMakerScorer};
+pub use sagemaker::{local_sagemaker_runtime, sagemaker_runtime, SageMakerEtfClassifier, SageMakerScorer};
 pub use setup::{create_local_deployment, create_queues, create_state_machine, create_tables, Queues};
 pub use sfn::{SfnTaskTokens, SfnWorkflow};
 pub use sqs::SqsGateway;

@@ -3,6 +3,8 @@
 //! RCF; the project's container also answers the learned `threshold` and the `grade`. For
 //! an endpoint that answers the score alone, the configured threshold is used.
 
+use aws_sdk_sagemakerruntime::error::SdkError;
+use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
 use aws_sdk_sagemakerruntime::primitives::Blob;
 use ballast_flow::anomaly::{AnomalyScorer, Score};
 use ballast_flow::ports::{PortError, PortResult};
@@ -42,6 +44,24 @@ impl SageMakerScorer {
     }
 }
 
+/// Sends `body` as JSON to the endpoint and gives back the answer's bytes (empty when it
+/// has none); each caller maps the SDK's error to its own port's.
+async fn invoke_json(
+    client: &aws_sdk_sagemakerruntime::Client,
+    endpoint: &str,
+    body: &serde_json::Value,
+) -> Result<Vec<u8>, SdkError<InvokeEndpointError>> {
+    let out = client
+        .invoke_endpoint()
+        .endpoint_name(endpoint)
+        .content_type("application/json")
+        .accept("application/json")
+        .body(Blob::new(body.to_string()))
+        .send()
+        .await?;
+    Ok(out.body.map(Blob::into_inner).unwrap_or_default())
+}
+
 /// 0 at or below the threshold, rising to 1 at twice it.
 fn grade_of(score: f64, threshold: f64) -> f64 {
     if score <= threshold || threshold <= 0.0 {
@@ -57,24 +77,14 @@ impl AnomalyScorer for SageMakerScorer {
     }
 
     async fn score(&self, venue: &str, shingle: &[f32]) -> PortResult<Score> {
-        let body = serde_json::json!({ "instances": [ { "features": shingle } ] }).to_string();
-        let out = self
-            .client
-            .invoke_endpoint()
-            .endpoint_name(&self.endpoint)
-            .content_type("application/json")
-            .accept("application/json")
-            .body(Blob::new(body))
-            .send()
-            .await
-            .map_err(|e| {
-                let detail = match &e {
-                    aws_sdk_sagemakerruntime::error::SdkError::ServiceError(s) => s.err().to_string(),
-                    other => other.to_string(),
-                };
-                PortError::new("anomaly endpoint", format!("{venue}: {detail}"))
-            })?;
-        let bytes = out.body.map(Blob::into_inner).unwrap_or_default();
+        let body = serde_json::json!({ "instances": [ { "features": shingle } ] });
+        let bytes = invoke_json(&self.client, &self.endpoint, &body).await.map_err(|e| {
+            let detail = match &e {
+                SdkError::ServiceError(s) => s.err().to_string(),
+                other => other.to_string(),
+            };
+            PortError::new("anomaly endpoint", format!("{venue}: {detail}"))
+        })?;
         let answer: Answer = serde_json::from_slice(&bytes)
             .map_err(|e| PortError::new("anomaly endpoint", format!("{venue}: unreadable answer: {e}")))?;
         let s = answer
@@ -137,38 +147,26 @@ impl ballast_flow::etf::EtfClassifier for SageMakerEtfClassifier {
                 family: e.family.as_deref(),
             })
             .collect();
-        let body = serde_json::json!({ "instances": instances }).to_string();
-        let out = self
-            .client
-            .invoke_endpoint()
-            .endpoint_name(&self.endpoint)
-            .content_type("application/json")
-            .accept("application/json")
-            .body(Blob::new(body))
-            .send()
-            .await
-            .map_err(|e| match &e {
-                aws_sdk_sagemakerruntime::error::SdkError::ServiceError(s) => {
-                    let status = s.raw().status().as_u16();
-                    // SageMaker wraps a container's 4xx in a ModelError that keeps the
-                    // original status; a local container answers the 4xx itself.
-                    let original = match s.err() {
-                        aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError::ModelError(m) => {
-                            m.original_status_code().map(|c| c as u16)
-                        }
-                        _ => None,
-                    };
-                    let code = original.unwrap_or(status);
-                    let detail = format!("{} (status {code})", s.err());
-                    if (400..500).contains(&code) && code != 429 && code != 408 {
-                        ClassifyError::Rejected(detail)
-                    } else {
-                        ClassifyError::Unavailable(PortError::new("ETF endpoint", detail))
-                    }
+        let body = serde_json::json!({ "instances": instances });
+        let bytes = invoke_json(&self.client, &self.endpoint, &body).await.map_err(|e| match &e {
+            SdkError::ServiceError(s) => {
+                let status = s.raw().status().as_u16();
+                // SageMaker wraps a container's 4xx in a ModelError that keeps the
+                // original status; a local container answers the 4xx itself.
+                let original = match s.err() {
+                    InvokeEndpointError::ModelError(m) => m.original_status_code().map(|c| c as u16),
+                    _ => None,
+                };
+                let code = original.unwrap_or(status);
+                let detail = format!("{} (status {code})", s.err());
+                if (400..500).contains(&code) && code != 429 && code != 408 {
+                    ClassifyError::Rejected(detail)
+                } else {
+                    ClassifyError::Unavailable(PortError::new("ETF endpoint", detail))
                 }
-                other => ClassifyError::Unavailable(PortError::new("ETF endpoint", other.to_string())),
-            })?;
-        let bytes = out.body.map(Blob::into_inner).unwrap_or_default();
+            }
+            other => ClassifyError::Unavailable(PortError::new("ETF endpoint", other.to_string())),
+        })?;
         let answer: EtfAnswer = serde_json::from_slice(&bytes).map_err(|e| {
             ClassifyError::Unavailable(PortError::new("ETF endpoint", format!("unreadable answer: {e}")))
         })?;
@@ -179,9 +177,21 @@ impl ballast_flow::etf::EtfClassifier for SageMakerEtfClassifier {
 /// A SageMaker runtime client; `BALLAST_SAGEMAKER_ENDPOINT` points it at a local model
 /// server.
 pub fn sagemaker_runtime(sdk: &aws_config::SdkConfig) -> aws_sdk_sagemakerruntime::Client {
+    let url = std::env::var("BALLAST_SAGEMAKER_ENDPOINT").ok().filter(|v| !v.is_empty());
+    sagemaker_runtime_at(sdk, url.as_deref())
+}
+
+fn sagemaker_runtime_at(sdk: &aws_config::SdkConfig, url: Option<&str>) -> aws_sdk_sagemakerruntime::Client {
     let mut b = aws_sdk_sagemakerruntime::config::Builder::from(sdk);
-    if let Some(url) = std::env::var("BALLAST_SAGEMAKER_ENDPOINT").ok().filter(|v| !v.is_empty()) {
+    if let Some(url) = url {
         b = b.endpoint_url(url);
     }
     aws_sdk_sagemakerruntime::Client::from_conf(b.build())
+}
+
+/// A SageMaker runtime client for a local model server at `url` (the project's container,
+/// `serve`, which also answers `POST /endpoints/{name}/invocations`): the static test
+/// credentials and region of [`crate::Clients::local`].
+pub fn local_sagemaker_runtime(url: &str) -> aws_sdk_sagemakerruntime::Client {
+    sagemaker_runtime_at(&crate::config::local_sdk_config(), Some(url))
 }

@@ -223,6 +223,8 @@ pub trait EtfStore: Send + Sync {
     fn put_reviews(&self, items: &[ReviewItem]) -> impl Future<Output = PortResult<()>> + Send;
     /// Current reviews, optionally of one status.
     fn reviews(&self, status: Option<ReviewStatus>) -> impl Future<Output = PortResult<Vec<ReviewItem>>> + Send;
+    /// The symbol's current review, if it has one.
+    fn review(&self, symbol: &str) -> impl Future<Output = PortResult<Option<ReviewItem>>> + Send;
     /// Records a decision if the symbol's review is pending (and of `run_id` when given):
     /// the decided item, or `None` when there was nothing pending to decide.
     fn decide(
@@ -744,8 +746,7 @@ pub async fn decide(
         decided_at: now,
     };
     let Some(item) = store.decide(symbol, request.run_id.as_deref(), &decision).await? else {
-        let current = store.reviews(None).await?.into_iter().find(|r| r.symbol == symbol);
-        return Err(match current {
+        return Err(match store.review(symbol).await? {
             Some(r) if r.status != ReviewStatus::Pending => {
                 DecideError::AlreadyDecided { symbol: symbol.to_string(), status: r.status.as_str() }
             }

@@ -674,6 +674,10 @@ impl crate::etf::EtfStore for MemoryEtf {
         Ok(self.lock().reviews.values().filter(|r| status.is_none_or(|s| r.status == s)).cloned().collect())
     }
 
+    async fn review(&self, symbol: &str) -> PortResult<Option<crate::etf::ReviewItem>> {
+        Ok(self.lock().reviews.get(symbol).cloned())
+    }
+
     async fn decide(
         &self,
         symbol: &str,

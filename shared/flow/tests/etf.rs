@@ -128,7 +128,7 @@ async fn pending(etf: &MemoryEtf) -> Vec<ballast_flow::etf::ReviewItem> {
 }
 
 async fn review_of(etf: &MemoryEtf, symbol: &str) -> ballast_flow::etf::ReviewItem {
-    etf.reviews(None).await.unwrap().into_iter().find(|r| r.symbol == symbol).unwrap_or_else(|| panic!("{symbol}"))
+    etf.review(symbol).await.unwrap().unwrap_or_else(|| panic!("no review of {symbol}"))
 }
 
 fn request(decision: &str) -> DecisionRequest {
@@ -343,6 +343,20 @@ async fn the_wait_keeps_its_token_and_the_last_decision_resumes_the_workflow_onc
         Err(DecideError::NotFound(_))
     ));
     assert_eq!(store.resumed().len(), 1);
+}
+
+#[tokio::test]
+async fn a_decision_for_another_run_is_not_found_and_leaves_the_pending_review_open() {
+    let store = MemoryEtf::new(feed(vec![etf(LEVERAGED)]));
+    night(&store, &Stub::default(), "n1").await.unwrap();
+    let stale = DecisionRequest { run_id: Some("n0".into()), ..request("approve") };
+    let e = decide(&store, &store, &store, LEVERAGED, stale, now()).await.unwrap_err();
+    let DecideError::NotFound(detail) = e else { panic!("{e:?}") };
+    assert!(detail.contains("run n0") && detail.contains("run n1"), "{detail}");
+    assert_eq!(review_of(&store, LEVERAGED).await.status, ReviewStatus::Pending);
+    let current = DecisionRequest { run_id: Some("n1".into()), ..request("approve") };
+    let d = decide(&store, &store, &store, LEVERAGED, current, now()).await.unwrap();
+    assert_eq!(d.item.status, ReviewStatus::Approved);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! name, summary and family, TF-IDF weighted per field, then projected to a short dense
 //! vector (a seeded random ±1 projection) so the map's prototypes stay small.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -115,7 +115,8 @@ impl Featurizer {
             if w == 0.0 || hashes.is_empty() {
                 continue;
             }
-            let mut tf: HashMap<u64, f32> = HashMap::new();
+            // Ordered: the norm below sums in the same order on every run.
+            let mut tf: BTreeMap<u64, f32> = BTreeMap::new();
             for h in hashes {
                 *tf.entry(h).or_default() += 1.0;
             }

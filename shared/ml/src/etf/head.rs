@@ -4,8 +4,9 @@
 //! "Municipal" in it says more than a summary's shared boilerplate). The two are blended.
 //!
 //! Fitted by full-batch Adam on the mean cross-entropy plus an L2 penalty, in a fixed order
-//! (examples in parallel for the forward pass, one label per task for the gradient), so the
-//! same data gives the same weights whatever the thread count.
+//! (examples sorted, in parallel for the forward pass, one label per task for the
+//! gradient), so the same examples give the same weights whatever their order and the
+//! thread count.
 
 use std::collections::HashMap;
 
@@ -69,6 +70,15 @@ impl LabelHead {
             df.into_iter().filter(|&(_, d)| d >= config.min_examples.max(1)).map(|(h, _)| h).collect();
         features.sort_unstable();
         let lookup: HashMap<u64, u32> = features.iter().enumerate().map(|(i, &h)| (h, i as u32)).collect();
+        // A canonical order (label, then features), so the order the examples come in never
+        // changes a rounding and the fitted weights are a function of the set alone.
+        let mut examples: Vec<Example> = examples.to_vec();
+        examples.sort_by(|(xa, ya), (xb, yb)| {
+            ya.cmp(yb).then_with(|| {
+                let key = |x: &[(u64, f32)]| x.iter().map(|&(h, v)| (h, v.to_bits())).collect::<Vec<_>>();
+                key(xa).cmp(&key(xb))
+            })
+        });
         let rows: Vec<Vec<(u32, f32)>> = examples
             .iter()
             .map(|(x, _)| x.iter().filter_map(|(h, v)| lookup.get(h).map(|&c| (c, *v))).collect())

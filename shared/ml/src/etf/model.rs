@@ -11,7 +11,7 @@
 //! (older artifacts name by node votes). Loading checks kind, version and every length,
 //! and answers an error (never a panic) for a malformed file.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use base64::Engine;
@@ -265,16 +265,12 @@ impl MapState {
     }
 }
 
-/// Index of each distinct label, in first-seen order.
+/// Index of each distinct label, in sort order (so the order of the training records never
+/// changes what an index means).
 fn vocabulary<'a>(labels: impl Iterator<Item = Option<&'a str>>) -> (Vec<String>, HashMap<String, u32>) {
-    let mut names = Vec::new();
-    let mut index = HashMap::new();
-    for l in labels.flatten() {
-        if !index.contains_key(l) {
-            index.insert(l.to_string(), names.len() as u32);
-            names.push(l.to_string());
-        }
-    }
+    let names: Vec<String> =
+        labels.flatten().collect::<std::collections::BTreeSet<&str>>().into_iter().map(str::to_string).collect();
+    let index = names.iter().enumerate().map(|(i, l)| (l.clone(), i as u32)).collect();
     (names, index)
 }
 
@@ -447,8 +443,12 @@ impl EtfModel {
                 None if total > 0.0 => shares,
                 None => return (None, 0.0),
             };
-            // The first of equal shares wins: labels are indexed in first-seen order.
-            let best = (0..blended.len()).fold(0, |b, i| if blended[i] > blended[b] { i } else { b });
+            // Of equal shares, the first label name in sort order.
+            let Some(best) = (0..blended.len().min(names.len()))
+                .max_by(|&a, &b| blended[a].total_cmp(&blended[b]).then_with(|| names[b].cmp(&names[a])))
+            else {
+                return (None, 0.0);
+            };
             (names.get(best).cloned(), blended[best].clamp(0.0, 1.0))
         };
         (
@@ -459,7 +459,7 @@ impl EtfModel {
 
     /// The pooled majority label of the nearest nodes and its shrunk share.
     fn vote(&self, table: &[Votes], names: &[String], near: &[(usize, f32)]) -> (Option<String>, f64) {
-        let mut pooled: HashMap<u32, f64> = HashMap::new();
+        let mut pooled: BTreeMap<u32, f64> = BTreeMap::new();
         let mut mass = 0.0;
         for &(node, w) in near {
             for &(label, v) in &table[node] {
@@ -468,7 +468,7 @@ impl EtfModel {
             mass += f64::from(w);
         }
         let total: f64 = pooled.values().sum();
-        let Some((&label, &top)) = pooled.iter().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0))) else {
+        let Some((&label, &top)) = majority(&pooled, names) else {
             return (None, 0.0);
         };
         let n = total / mass.max(1e-9);
@@ -582,6 +582,13 @@ fn node_votes(som: &Som, best: &[usize], labels: &[Option<u32>], radius: f32) ->
             v
         })
         .collect()
+}
+
+/// The label with the most weight; of equal weights, the first label name in sort order
+/// (not the first seen, so the order of the training records does not decide a tie).
+fn majority<'a>(pooled: &'a BTreeMap<u32, f64>, names: &[String]) -> Option<(&'a u32, &'a f64)> {
+    let name = |l: &u32| names.get(*l as usize);
+    pooled.iter().max_by(|a, b| a.1.total_cmp(b.1).then_with(|| name(b.0).cmp(&name(a.0))))
 }
 
 /// FNV-1a of the prototypes and heads: two models share a version only if they are equal.
