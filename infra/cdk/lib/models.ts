@@ -82,6 +82,8 @@ export class Models extends Construct {
       ['SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME],
       ['BedrockRuntime', ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME],
       ['StepFunctions', ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS],
+      // Held orders released by anomaly-inference and venues go to the order queues.
+      ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
       ['XRay', ec2.InterfaceVpcEndpointAwsService.XRAY],
     ] as const) {
       endpoints.set(name, this.vpc.addInterfaceEndpoint(name, { service, securityGroups: [endpointSg], privateDnsEnabled: true, open: false }));

@@ -152,10 +152,11 @@ describe('SageMaker endpoints and the database', () => {
 
   test('the VPC reaches only the AWS services the model functions call', () => {
     const endpoints = JSON.stringify(resources(json, 'AWS::EC2::VPCEndpoint'));
-    for (const svc of ['.dynamodb', '.s3', 'secretsmanager', 'sagemaker.runtime', 'bedrock-runtime', '.states', '.xray']) {
+    // SQS: anomaly-inference and venues release held orders to the order queues.
+    for (const svc of ['.dynamodb', '.s3', 'secretsmanager', 'sagemaker.runtime', 'bedrock-runtime', '.states', '.xray', '.sqs']) {
       expect(endpoints).toContain(svc);
     }
-    expect(resources(json, 'AWS::EC2::VPCEndpoint')).toHaveLength(7);
+    expect(resources(json, 'AWS::EC2::VPCEndpoint')).toHaveLength(8);
   });
 
   test('a model image that is not an ECR URI is refused', () => {

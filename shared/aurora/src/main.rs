@@ -11,6 +11,7 @@ use ballast_aurora::{
     WriteBack,
 };
 use ballast_flow::anomaly::AnomalyDecision;
+use ballast_flow::health::OperatorVerdict;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -45,6 +46,10 @@ enum Command {
         /// One `ClassificationRow` JSON object per line.
         #[arg(long)]
         classifications: Option<PathBuf>,
+        /// One `OperatorVerdict` JSON object per line (a dump of the verdict outbox), in
+        /// the order the operators acted.
+        #[arg(long)]
+        operator_verdicts: Option<PathBuf>,
     },
 }
 
@@ -108,7 +113,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("telemetry windows: {} rows ({} skipped: incomplete features) -> {path}", s.rows, s.skipped);
             }
         }
-        Command::Import { anomaly_decisions, classifications } => {
+        Command::Import { anomaly_decisions, classifications, operator_verdicts } => {
             let wb = WriteBack::new(&client);
             if let Some(path) = anomaly_decisions {
                 let rows = json_lines::<AnomalyDecision>(&path)?;
@@ -119,6 +124,19 @@ async fn run(cli: Cli) -> Result<(), String> {
                 let rows = json_lines::<ClassificationRow>(&path)?;
                 let n = wb.record_classifications(&rows).await.map_err(|e| e.to_string())?;
                 println!("ETF classifications: {} read, {n} new <- {}", rows.len(), path.display());
+            }
+            if let Some(path) = operator_verdicts {
+                let rows = json_lines::<OperatorVerdict>(&path)?;
+                let mut labelled = 0;
+                for v in &rows {
+                    let r = wb.record_operator_verdict(&v.venue, v.at, v.label, &v.operator_id, v.reason.as_deref());
+                    labelled += usize::from(r.await.map_err(|e| e.to_string())?.is_some());
+                }
+                println!(
+                    "operator verdicts: {} read, {labelled} labelled a decision <- {}",
+                    rows.len(),
+                    path.display()
+                );
             }
         }
     }
