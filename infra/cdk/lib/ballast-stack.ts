@@ -256,6 +256,16 @@ export class BallastStack extends Stack {
     new CfnOutput(this, 'OrderQueues', { value: this.toJsonString(orderQueues), description: 'Market center → FIFO order queue URL' });
     new CfnOutput(this, 'RebalanceStateMachine', { value: this.rebalance.stateMachineArn });
     new CfnOutput(this, 'AlarmTopic', { value: this.monitoring.topic.topicArn });
+    if (models !== undefined) {
+      new CfnOutput(this, 'TrainingExportPrefix', {
+        value: models.bucket.s3UrlForObject('training/'),
+        description: 'ballast-aurora export --etf/--anomaly destinations go under this prefix',
+      });
+      new CfnOutput(this, 'TrainingExportPolicy', {
+        value: models.trainingExportPolicy.managedPolicyArn,
+        description: 'Attach to the role that runs ballast-aurora export (S3 under training/, Aurora IAM auth)',
+      });
+    }
 
     suppressFindings(this);
   }
