@@ -726,6 +726,23 @@ impl DecisionLog for DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// What the outbox holds for one day: the decisions, in window order (the drain reads
+    /// these and hands them to `ballast-aurora import` or the training store).
+    pub async fn outbox_decisions(&self, day: chrono::NaiveDate) -> PortResult<Vec<AnomalyDecision>> {
+        let items =
+            self.query_prefix(&self.table, format!("DECISIONS#{day}"), &day.to_string(), "anomaly decisions").await?;
+        items.iter().map(|i| read(i, "anomaly decisions")).collect()
+    }
+
+    /// The operators' verdicts of one day, in the order they acted.
+    pub async fn outbox_verdicts(&self, day: chrono::NaiveDate) -> PortResult<Vec<OperatorVerdict>> {
+        let items =
+            self.query_prefix(&self.table, format!("VERDICTS#{day}"), &day.to_string(), "operator verdicts").await?;
+        items.iter().map(|i| read(i, "operator verdicts")).collect()
+    }
+}
+
 /// Operators' verdicts wait beside the decisions (`VERDICTS#<date>`, `<time>#<venue>`,
 /// kept 30 days), so an override never loses its verdict while Aurora is down.
 impl VerdictLog for DynamoStore {
