@@ -125,11 +125,15 @@ model-server:
 # The feedback loop, locally: migrate the training store (shared/aurora; BALLAST_DB_URL,
 # default the local PostgreSQL), export its training files into TRAINING_DIR in SageMaker's
 # input layout (<kind>/data/train/*.csv), and train each model into TRAINING_DIR/model/<kind>.
+# Training reads local files only: an export to S3 (`ballast-aurora export --etf s3://...`)
+# is for a SageMaker training job's channels; copy it down to retrain from it here.
 # A model whose export holds no rows yet is not retrained. The ETF model is the container's
 # `etf-som` kind, named by the approved labels (auto-approved and reviewers' decisions).
 TRAINING_DIR ?= target/training
 BALLAST_DB_URL ?= postgres://postgres@127.0.0.1:5433/ballast
-AURORA := cargo run --release --quiet -p ballast-aurora -- --url $(BALLAST_DB_URL)
+# The command lives in ballast-aws (feature `export`: S3 destinations, IAM auth); a debug
+# build is enough for what is mostly waiting on the database.
+AURORA := cargo run --quiet -p ballast-aws --features export --bin ballast-aurora -- --url $(BALLAST_DB_URL)
 MODEL_SERVER := cargo run --release --quiet -p ballast-model-server --
 retrain: services
 	$(AURORA) migrate

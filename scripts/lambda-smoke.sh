@@ -59,6 +59,7 @@ checks=(
   'venues/get-venues.json|venues|ops-jlee'
   'venues/put-override-invalid.json|venues|INVALID_STATUS'
   'venues/delete-override.json|venues|"to\":\"healthy'
+  'venues/put-override-resume.json|venues|false_positive'
   'etf-classification/classify.json|etf-classification|"pending_reviews"'
   'etf-classification/await-review.json|etf-classification|"pending_reviews"'
   'etf-review/get-pending.json|etf-review|BZQ'

@@ -164,6 +164,8 @@ export class Api extends Construct {
           status: { type: apigw.JsonSchemaType.STRING, enum: ['healthy', 'degraded', 'halted'] },
           by: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 500 },
           reason: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 500 },
+          // What the override says of the anomaly detector (derived when absent).
+          verdict: { type: apigw.JsonSchemaType.STRING, enum: ['true_positive', 'false_positive', 'false_negative', 'none'] },
         },
       },
     });

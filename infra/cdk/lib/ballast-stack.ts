@@ -92,8 +92,16 @@ export class BallastStack extends Stack {
     };
     const submit = make('submit', { ...tables, ...queuesEnv });
     const finalize = make('finalize', tables);
-    // Operators' overrides of venue health; lifting a halt releases the held orders.
-    const venues = make('venues', { ...tables, ...queuesEnv });
+    // Operators' overrides of venue health; lifting a halt releases the held orders. With the
+    // models, each override's verdict on the detector goes to Aurora too (after the outbox).
+    const db = models === undefined ? undefined : {
+      BALLAST_DB_HOST: models.database.clusterEndpoint.hostname,
+      BALLAST_DB_PORT: '5432',
+      BALLAST_DB_NAME: DB_NAME,
+      BALLAST_DB_USER: DB_APP_USER,
+      BALLAST_DB_AUTH: 'iam',
+    };
+    const venues = make('venues', { ...tables, ...queuesEnv, ...db });
     const reports = make('execution-reports', tables);
 
     const rw = { write: true };
@@ -109,6 +117,7 @@ export class BallastStack extends Stack {
     grantTable(venues, data.table, { write: true, indexes: ['by_held'] });
     grantTable(venues, data.views, rw);
     grantSendOrders(venues);
+    if (models !== undefined) models.database.grantConnect(venues, DB_APP_USER);
     grantTable(finalize, data.table, rw);
     grantTable(finalize, data.views, rw);
     grantTable(reports, data.table, rw);
@@ -151,13 +160,6 @@ export class BallastStack extends Stack {
 
     let etfReview: lambda.Function | undefined;
     if (models !== undefined) {
-      const db = {
-        BALLAST_DB_HOST: models.database.clusterEndpoint.hostname,
-        BALLAST_DB_PORT: '5432',
-        BALLAST_DB_NAME: DB_NAME,
-        BALLAST_DB_USER: DB_APP_USER,
-        BALLAST_DB_AUTH: 'iam',
-      };
       // It sets venue health and, when a venue recovers, releases the orders held for it.
       const anomaly = make('anomaly-inference', {
         ...tables,
@@ -254,6 +256,16 @@ export class BallastStack extends Stack {
     new CfnOutput(this, 'OrderQueues', { value: this.toJsonString(orderQueues), description: 'Market center → FIFO order queue URL' });
     new CfnOutput(this, 'RebalanceStateMachine', { value: this.rebalance.stateMachineArn });
     new CfnOutput(this, 'AlarmTopic', { value: this.monitoring.topic.topicArn });
+    if (models !== undefined) {
+      new CfnOutput(this, 'TrainingExportPrefix', {
+        value: models.bucket.s3UrlForObject('training/'),
+        description: 'ballast-aurora export --etf/--anomaly destinations go under this prefix',
+      });
+      new CfnOutput(this, 'TrainingExportPolicy', {
+        value: models.trainingExportPolicy.managedPolicyArn,
+        description: 'Attach to the role that runs ballast-aurora export (S3 under training/, Aurora IAM auth)',
+      });
+    }
 
     suppressFindings(this);
   }

@@ -37,7 +37,7 @@ export interface FunctionSpec {
   readonly reserved: number;
   /** Deployed only with the model container (`ballast:modelImage`). */
   readonly needsModels: boolean;
-  /** Runs in the VPC (it reaches Aurora). */
+  /** Runs in the VPC (it reaches Aurora) when the stack has one (with the models). */
   readonly inVpc: boolean;
 }
 
@@ -50,7 +50,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   { name: 'submit', description: 'Step 3 of a batch: each passing order written once and queued to its market center', memoryMb: 512, timeout: Duration.seconds(120), reserved: 12, needsModels: false, inVpc: false },
   { name: 'finalize', description: 'Marks failed batches and settles the job', memoryMb: 256, timeout: Duration.seconds(60), reserved: 5, needsModels: false, inVpc: false },
   { name: 'execution-reports', description: 'Applies market-center execution reports to orders and the read side', memoryMb: 256, timeout: Duration.seconds(30), reserved: 20, needsModels: false, inVpc: false },
-  { name: 'venues', description: 'GET /venues and operator overrides of a market center\'s health; releases held orders', memoryMb: 256, timeout: Duration.seconds(29), reserved: 5, needsModels: false, inVpc: false },
+  // With the models it records operators' verdicts on the detector in Aurora.
+  { name: 'venues', description: 'GET /venues and operator overrides of a market center\'s health; releases held orders; records verdicts', memoryMb: 256, timeout: Duration.seconds(29), reserved: 5, needsModels: false, inVpc: true },
   { name: 'anomaly-inference', description: 'Scores market-center telemetry with the RCF endpoint and sets venue health', memoryMb: 512, timeout: Duration.seconds(60), reserved: 5, needsModels: true, inVpc: true },
   { name: 'etf-classification', description: 'Nightly ETF classification: classify, request review, publish', memoryMb: 1024, timeout: Duration.minutes(15), reserved: 2, needsModels: true, inVpc: true },
   { name: 'etf-review', description: 'ETF review API: pending reviews, approve or override', memoryMb: 256, timeout: Duration.seconds(29), reserved: 5, needsModels: true, inVpc: true },

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -30,6 +30,9 @@ export class Models extends Construct {
   readonly functionSecurityGroup: ec2.SecurityGroup;
   readonly database: rds.DatabaseCluster;
   readonly bucket: s3.Bucket;
+  /** For whoever runs `ballast-aurora export` to S3 (an operator's role, a CI job): write
+   *  under training/ in the bucket, connect to Aurora as the functions' user. */
+  readonly trainingExportPolicy: iam.ManagedPolicy;
   readonly anomalyEndpoint: Endpoint;
   readonly etfEndpoint: Endpoint;
 
@@ -82,6 +85,8 @@ export class Models extends Construct {
       ['SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME],
       ['BedrockRuntime', ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME],
       ['StepFunctions', ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS],
+      // Held orders released by anomaly-inference and venues go to the order queues.
+      ['Sqs', ec2.InterfaceVpcEndpointAwsService.SQS],
       ['XRay', ec2.InterfaceVpcEndpointAwsService.XRAY],
     ] as const) {
       endpoints.set(name, this.vpc.addInterfaceEndpoint(name, { service, securityGroups: [endpointSg], privateDnsEnabled: true, open: false }));
@@ -153,6 +158,29 @@ export class Models extends Construct {
       serverAccessLogsPrefix: 'models/',
       lifecycleRules: [{ prefix: 'data-capture/', expiration: Duration.days(90) }],
       removalPolicy: removal,
+    });
+
+    // `ballast-aurora export --etf s3://<bucket>/training/...`: the training files go under
+    // training/ (encrypted with the key: PutObject needs a data key), read from Aurora with
+    // IAM auth as the functions' user. The runner must reach the database (it has no route
+    // from outside the VPC).
+    this.trainingExportPolicy = new iam.ManagedPolicy(this, 'TrainingExportPolicy', {
+      description: 'ballast-aurora export: training files under training/ in the models bucket; Aurora with IAM auth',
+      statements: [
+        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('training/*')] }),
+        new iam.PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [key.keyArn] }),
+        new iam.PolicyStatement({
+          actions: ['rds-db:connect'],
+          resources: [
+            stack.formatArn({
+              service: 'rds-db',
+              resource: 'dbuser',
+              resourceName: `${this.database.clusterResourceIdentifier}/${DB_APP_USER}`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      ],
     });
 
     // SageMaker pulls the image and the artifacts; the container itself has no network.

@@ -78,6 +78,7 @@ export function acknowledgements(stack: BallastStack): Acknowledgement[] {
     const bucket = `<${stack.getLogicalId(models.bucket.node.defaultChild as CfnElement)}.Arn>`;
     ack(policy, `IAM5[Resource::${bucket}/models/*]`, 'the endpoints read only the model artifacts under models/');
     ack(policy, `IAM5[Resource::${bucket}/data-capture/*]`, 'data capture writes only under data-capture/, in objects SageMaker names');
+    ack(models.trainingExportPolicy, `IAM5[Resource::${bucket}/training/*]`, 'the training export writes only under training/, in objects the caller names');
     ack(
       policy,
       `IAM5[Resource::arn:${partition}:logs:${region}:${account}:log-group:/aws/sagemaker/Endpoints/${stack.settings.prefix}-*]`,

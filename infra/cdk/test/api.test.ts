@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { resources, synth } from './helpers';
 
 describe('API', () => {
@@ -23,6 +25,23 @@ describe('API', () => {
     );
     expect(model.Schema.properties.batch_size).toMatchObject({ minimum: 1, maximum: 500 });
     expect(model.Schema.properties.account_ids.maxItems).toBe(20000);
+  });
+
+  test('PUT /venues/{venue}/override lets through the bodies of the sample events the function accepts', () => {
+    const [, put] = methods.find(([, m]) => m.Properties.OperationName === 'OverrideVenue')!;
+    const schema = json.Resources[put.Properties.RequestModels['application/json'].Ref].Properties.Schema;
+    expect(schema.additionalProperties).toBe(false);
+    const dir = path.join(__dirname, '..', '..', '..', 'events', 'venues');
+    const bodies = fs.readdirSync(dir).filter((f) => f.startsWith('put-override-') && !f.includes('invalid'))
+      .map((f) => JSON.parse(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).body));
+    expect(bodies.some((b) => 'verdict' in b)).toBe(true);
+    for (const body of bodies) {
+      for (const [key, value] of Object.entries(body)) {
+        expect(schema.properties).toHaveProperty(key);
+        if (schema.properties[key].enum) expect(schema.properties[key].enum).toContain(value);
+      }
+    }
+    expect(schema.required).not.toContain('verdict');
   });
 
   test('the gateway refuses in the API\'s own error shape: a code and a sentence', () => {

@@ -42,6 +42,9 @@ describe('functions', () => {
     expect(submit.BALLAST_ORDER_QUEUE_DEFAULT).toBeDefined();
     expect(env('query')).not.toHaveProperty('BALLAST_TABLE');
     expect(env('anomaly-inference')).toEqual(expect.objectContaining({ BALLAST_ANOMALY_ENDPOINT: expect.anything(), BALLAST_DB_AUTH: 'iam' }));
+    // The venues function records operators' verdicts in the same database, the same way.
+    const db = ['BALLAST_DB_HOST', 'BALLAST_DB_PORT', 'BALLAST_DB_NAME', 'BALLAST_DB_USER', 'BALLAST_DB_AUTH'];
+    for (const v of db) expect(env('venues')[v]).toEqual(env('anomaly-inference')[v]);
     expect(env('etf-classification')).toEqual(
       expect.objectContaining({ BALLAST_ETF_ENDPOINT: expect.anything(), BALLAST_BEDROCK_MODEL_ID: expect.stringContaining('anthropic') }),
     );
@@ -89,6 +92,10 @@ describe('building the functions', () => {
     expect(resources(json, 'AWS::SageMaker::Endpoint')).toHaveLength(0);
     expect(resources(json, 'AWS::RDS::DBCluster')).toHaveLength(0);
     expect(resources(json, 'AWS::StepFunctions::StateMachine')).toHaveLength(1);
+    // No database: the venues function keeps operators' verdicts in its outbox only.
+    const venues = resources(json, 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === 'ballast-venues')![1];
+    expect(Object.keys(venues.Properties.Environment.Variables).filter((k) => k.startsWith('BALLAST_DB_'))).toEqual([]);
+    expect(venues.Properties.VpcConfig).toBeUndefined();
   });
 
   test('every function logs at info level (RUST_LOG) unless changed', () => {

@@ -66,7 +66,8 @@ const expected: Record<FunctionName, () => string[]> = {
   check: () => [...table(data.table, true), ...table(data.views, true)],
   submit: () => [...table(data.table, true), ...table(data.views, true), ...sendOrders()],
   finalize: () => [...table(data.table, true), ...table(data.views, true)],
-  venues: () => [...table(data.table, true), ...index(data.table, ['by_held']), ...table(data.views, true), ...sendOrders()],
+  // Operators' verdicts on the detector go to Aurora (IAM auth as the user the functions share).
+  venues: () => [...table(data.table, true), ...index(data.table, ['by_held']), ...table(data.views, true), ...sendOrders(), ...dbConnect()],
   'execution-reports': () => [...table(data.table, true), ...table(data.views, true), ...consume(data.reportQueue)],
   'anomaly-inference': () => [
     ...table(data.table, true),

@@ -152,10 +152,26 @@ describe('SageMaker endpoints and the database', () => {
 
   test('the VPC reaches only the AWS services the model functions call', () => {
     const endpoints = JSON.stringify(resources(json, 'AWS::EC2::VPCEndpoint'));
-    for (const svc of ['.dynamodb', '.s3', 'secretsmanager', 'sagemaker.runtime', 'bedrock-runtime', '.states', '.xray']) {
+    // SQS: anomaly-inference and venues release held orders to the order queues.
+    for (const svc of ['.dynamodb', '.s3', 'secretsmanager', 'sagemaker.runtime', 'bedrock-runtime', '.states', '.xray', '.sqs']) {
       expect(endpoints).toContain(svc);
     }
-    expect(resources(json, 'AWS::EC2::VPCEndpoint')).toHaveLength(7);
+    expect(resources(json, 'AWS::EC2::VPCEndpoint')).toHaveLength(8);
+  });
+
+  test('whoever runs the training export may write under training/ and connect as the app user, nothing more', () => {
+    const policies = resources(json, 'AWS::IAM::ManagedPolicy').filter(([, p]) => String(p.Properties.Description).startsWith('ballast-aurora export'));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0][1].Properties.PolicyDocument.Statement;
+    const grants = statements.map((st: any) => `${[st.Action].flat().join(',')} @ ${JSON.stringify(st.Resource)}`);
+    expect(grants).toHaveLength(3);
+    expect(grants[0]).toMatch(/^s3:PutObject @ .*"\/training\/\*"/);
+    expect(grants[1]).toMatch(/^kms:GenerateDataKey @ /);
+    expect(grants[2]).toMatch(/^rds-db:connect @ .*dbuser.*\/ballast_app/);
+    expect(statements.every((st: any) => st.Effect === 'Allow' && st.Resource !== '*')).toBe(true);
+    const outputs = json.Outputs;
+    expect(JSON.stringify(outputs.TrainingExportPrefix.Value)).toContain('/training/');
+    expect(outputs.TrainingExportPolicy.Value).toEqual({ Ref: policies[0][0] });
   });
 
   test('a model image that is not an ECR URI is refused', () => {

@@ -13,7 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use ballast_flow::anomaly::{AnomalyDecision, DecisionLog};
+use ballast_flow::anomaly::{AnomalyDecision, DecisionLog, VerdictLog};
+pub use ballast_flow::health::AnomalyLabel;
+use ballast_flow::health::OperatorVerdict;
 use ballast_flow::ports::{PortError, PortResult};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -147,33 +149,6 @@ impl EtfOutcome {
             source: OutcomeSource::Auto,
             effective_at: row.classified_at,
         }
-    }
-}
-
-/// An operator's verdict on a detector decision: the anomaly model's label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AnomalyLabel {
-    /// The venue was in trouble: the model was right to degrade or halt it.
-    TruePositive,
-    /// The operator lifted a degradation or halt the model imposed.
-    FalsePositive,
-    /// The operator halted a venue the model still saw as healthy.
-    FalseNegative,
-}
-
-impl AnomalyLabel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnomalyLabel::TruePositive => "true_positive",
-            AnomalyLabel::FalsePositive => "false_positive",
-            AnomalyLabel::FalseNegative => "false_negative",
-        }
-    }
-
-    /// Whether the window is a real anomaly (kept out of the detector's training data).
-    pub fn is_anomaly(self) -> bool {
-        matches!(self, AnomalyLabel::TruePositive | AnomalyLabel::FalseNegative)
     }
 }
 
@@ -523,6 +498,30 @@ impl DecisionLog for Database {
             .await
             .map(|_| ())
             .map_err(|e| PortError::new("aurora anomaly_decisions", e))
+    }
+}
+
+/// Operators' verdicts over Aurora: the venues function hands them here (or drains the
+/// DynamoDB outbox into it). A verdict with no decision to label (none recorded at or
+/// before it, or a later verdict stands) is logged and dropped: it has nothing to teach.
+impl VerdictLog for Database {
+    async fn record_verdict(&self, v: &OperatorVerdict) -> PortResult<()> {
+        let labelled = self
+            .with_client(|c| async move {
+                WriteBack::new(&c)
+                    .record_operator_verdict(&v.venue, v.at, v.label, &v.operator_id, v.reason.as_deref())
+                    .await
+            })
+            .await
+            .map_err(|e| PortError::new("aurora anomaly_outcomes", e))?;
+        match labelled {
+            Some((window_start, model)) => {
+                tracing::info!(venue = %v.venue, label = v.label.as_str(), %window_start, model, "operator verdict recorded")
+            }
+            None => tracing::info!(venue = %v.venue, label = v.label.as_str(), at = %v.at,
+                "operator verdict labels no recorded decision (none at or before it, or a later verdict stands)"),
+        }
+        Ok(())
     }
 }
 

@@ -13,8 +13,9 @@ use ballast_aurora::{
     MIGRATIONS,
 };
 use ballast_core::VenueStatus;
-use ballast_flow::anomaly::{AnomalyDecision, DecisionLog};
-use ballast_flow::health::Action;
+use ballast_flow::anomaly::{AnomalyDecision, DecisionLog, Outboxed, VerdictLog};
+use ballast_flow::health::{Action, OperatorVerdict};
+use ballast_flow::memory::MemoryStore;
 use ballast_ml::telemetry::FEATURE_NAMES;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -503,4 +504,78 @@ async fn requiring_tls_of_a_server_without_it_fails_instead_of_going_plain() {
     assert_eq!(config.tls, TlsMode::Require);
     assert!(matches!(config.connect(None).await, Err(ConnectError::Postgres(_))));
     assert_eq!(DbConfig::from_url(&url).unwrap().tls, TlsMode::Disable);
+}
+
+fn operator_verdict(venue: &str, minute: i64, label: AnomalyLabel) -> OperatorVerdict {
+    OperatorVerdict {
+        venue: venue.into(),
+        at: at("2026-11-27T14:00:00Z") + Duration::minutes(minute),
+        label,
+        operator_id: "ops-jlee".into(),
+        reason: Some("fills and acks back to normal".into()),
+    }
+}
+
+fn database(url: &str) -> Database {
+    Database::new(DbConfig::from_url(url).unwrap(), Arc::new(StaticPassword(None)))
+}
+
+#[tokio::test]
+async fn an_operators_verdict_through_the_outbox_lands_as_an_anomaly_outcome() {
+    let s = Scratch::new().await;
+    let client = s.migrated().await;
+    let decisions = [decision("ARCX", 0, 1.0, Action::None), decision("ARCX", 1, 4.0, Action::Halt)];
+    WriteBack::new(&client).record_anomaly_decisions(&decisions).await.unwrap();
+    let (outbox, aurora) = (MemoryStore::new(), database(&s.url()));
+    let resumed = operator_verdict("ARCX", 5, AnomalyLabel::FalsePositive);
+    let verdicts = Outboxed { outbox: &outbox, training: &aurora };
+    verdicts.record_verdict(&resumed).await.unwrap();
+    // A retried request records the same verdict again: still one row.
+    verdicts.record_verdict(&resumed).await.unwrap();
+    assert_eq!(outbox.verdicts().len(), 2, "the outbox keeps every request");
+    let rows = client
+        .query("SELECT venue, window_start, model, label, operator_id, reason, decided_at FROM anomaly_outcomes", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!((r.get::<_, String>(0), r.get::<_, DateTime<Utc>>(1)), ("ARCX".to_string(), decisions[1].window_start));
+    assert_eq!(r.get::<_, String>(2), "rcf-2026-11-01");
+    assert_eq!((r.get::<_, String>(3), r.get::<_, String>(4)), ("false_positive".into(), "ops-jlee".into()));
+    assert_eq!(r.get::<_, Option<String>>(5).as_deref(), Some("fills and acks back to normal"));
+    assert_eq!(r.get::<_, DateTime<Utc>>(6), resumed.at);
+    // A verdict on a venue with no decision behind it is accepted and labels nothing.
+    verdicts.record_verdict(&operator_verdict("IEXG", 5, AnomalyLabel::FalseNegative)).await.unwrap();
+    assert_eq!(count(&client, "SELECT count(*) FROM anomaly_outcomes").await, 1);
+}
+
+#[tokio::test]
+async fn with_aurora_down_decisions_and_verdicts_wait_in_the_outbox_and_a_drain_writes_each_once() {
+    let s = Scratch::new().await;
+    let client = s.migrated().await;
+    // Nothing listens on port 1: every connection is refused.
+    let down = database("postgres://postgres@127.0.0.1:1/ballast");
+    let outbox = MemoryStore::new();
+    let decisions: Vec<AnomalyDecision> =
+        (0..3).map(|m| decision("BATS", m, 1.0 + m as f64, if m == 2 { Action::Halt } else { Action::None })).collect();
+    let verdict = operator_verdict("BATS", 4, AnomalyLabel::TruePositive);
+    let outboxed = Outboxed { outbox: &outbox, training: &down };
+    outboxed.record(&decisions).await.expect("a training store that is down fails nothing");
+    outboxed.record_verdict(&verdict).await.expect("a training store that is down fails nothing");
+    assert_eq!((outbox.decisions().len(), outbox.verdicts().len()), (3, 1));
+    assert_eq!(count(&client, "SELECT count(*) FROM anomaly_decisions").await, 0);
+
+    // The drain, run twice (as after a drain that died half way): each row once.
+    let aurora = database(&s.url());
+    for _ in 0..2 {
+        aurora.record(&outbox.decisions()).await.unwrap();
+        for v in outbox.verdicts() {
+            aurora.record_verdict(&v).await.unwrap();
+        }
+    }
+    assert_eq!(count(&client, "SELECT count(*) FROM anomaly_decisions").await, 3);
+    let labelled = client.query_one("SELECT window_start, label FROM anomaly_outcomes", &[]).await.unwrap();
+    assert_eq!(labelled.get::<_, DateTime<Utc>>(0), decisions[2].window_start, "the halt behind the verdict");
+    assert_eq!(labelled.get::<_, String>(1), "true_positive");
+    assert_eq!(count(&client, "SELECT count(*) FROM anomaly_outcomes").await, 1);
 }

@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use ballast_core::Account;
-use ballast_flow::anomaly::{AnomalyDecision, DecisionLog, TelemetryStore, VenueTelemetry};
-use ballast_flow::health::VenueHealth;
+use ballast_flow::anomaly::{AnomalyDecision, DecisionLog, TelemetryStore, VenueTelemetry, VerdictLog};
+use ballast_flow::health::{OperatorVerdict, VenueHealth};
 use ballast_flow::model::{
     AccountTrades, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job, JobStatus, JobView, Order,
     OrderState, TradeFilter, TradePage, TradeState, TradeView,
@@ -703,24 +703,52 @@ impl TelemetryStore for DynamoStore {
     }
 }
 
+/// An outbox row: a day's partition (`<kind>#<date>`), kept 30 days.
+fn outbox_item(kind: &str, at: DateTime<Utc>, sk: String, value: &impl Serialize) -> HashMap<String, AttributeValue> {
+    let mut item = key(format!("{kind}#{}", at.format("%Y-%m-%d")), sk);
+    item.insert("doc".into(), doc(value));
+    item.insert("expires_at".into(), n((Utc::now() + chrono::TimeDelta::days(30)).timestamp()));
+    item
+}
+
 /// Anomaly decisions wait in the write table (a day's partition, kept 30 days) until the
 /// feedback write-back copies them to Aurora for the next training run.
 impl DecisionLog for DynamoStore {
     async fn record(&self, decisions: &[AnomalyDecision]) -> PortResult<()> {
-        let expires = (Utc::now() + chrono::TimeDelta::days(30)).timestamp();
         let items = decisions
             .iter()
             .map(|d| {
-                let mut item = key(
-                    format!("DECISIONS#{}", d.window_start.format("%Y-%m-%d")),
-                    format!("{}#{}", d.window_start.format("%Y-%m-%dT%H:%M:%SZ"), d.venue),
-                );
-                item.insert("doc".into(), doc(d));
-                item.insert("expires_at".into(), n(expires));
-                item
+                let sk = format!("{}#{}", d.window_start.format("%Y-%m-%dT%H:%M:%SZ"), d.venue);
+                outbox_item("DECISIONS", d.window_start, sk, d)
             })
             .collect();
         self.write_all(&self.table, items, "anomaly decisions").await
+    }
+}
+
+impl DynamoStore {
+    /// What the outbox holds for one day: the decisions, in window order (the drain reads
+    /// these and hands them to `ballast-aurora import` or the training store).
+    pub async fn outbox_decisions(&self, day: chrono::NaiveDate) -> PortResult<Vec<AnomalyDecision>> {
+        let items =
+            self.query_prefix(&self.table, format!("DECISIONS#{day}"), &day.to_string(), "anomaly decisions").await?;
+        items.iter().map(|i| read(i, "anomaly decisions")).collect()
+    }
+
+    /// The operators' verdicts of one day, in the order they acted.
+    pub async fn outbox_verdicts(&self, day: chrono::NaiveDate) -> PortResult<Vec<OperatorVerdict>> {
+        let items =
+            self.query_prefix(&self.table, format!("VERDICTS#{day}"), &day.to_string(), "operator verdicts").await?;
+        items.iter().map(|i| read(i, "operator verdicts")).collect()
+    }
+}
+
+/// Operators' verdicts wait beside the decisions (`VERDICTS#<date>`, `<time>#<venue>`,
+/// kept 30 days), so an override never loses its verdict while Aurora is down.
+impl VerdictLog for DynamoStore {
+    async fn record_verdict(&self, v: &OperatorVerdict) -> PortResult<()> {
+        let sk = format!("{}#{}", v.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"), v.venue);
+        self.write_all(&self.table, vec![outbox_item("VERDICTS", v.at, sk, v)], "operator verdict").await
     }
 }
 

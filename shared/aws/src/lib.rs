@@ -10,6 +10,8 @@ mod bedrock;
 mod config;
 mod dynamo;
 mod reference;
+#[cfg(feature = "export")]
+mod s3;
 #[cfg(feature = "models")]
 mod sagemaker;
 mod setup;
@@ -22,6 +24,8 @@ pub use bedrock::{BedrockRationale, RationaleSource};
 pub use config::{Clients, Config, ConfigError};
 pub use dynamo::DynamoStore;
 pub use reference::DynamoReferenceSource;
+#[cfg(feature = "export")]
+pub use s3::{s3_client, upload_file, S3Object};
 #[cfg(feature = "models")]
 pub use sagemaker::{local_sagemaker_runtime, sagemaker_runtime, SageMakerEtfClassifier, SageMakerScorer};
 pub use setup::{create_local_deployment, create_queues, create_state_machine, create_tables, Queues};
@@ -29,6 +33,8 @@ pub use sfn::{SfnTaskTokens, SfnWorkflow};
 pub use sqs::SqsGateway;
 
 // The SDK crates, for callers that need their types (tests, local tools).
+#[cfg(feature = "export")]
+pub use aws_sdk_s3;
 #[cfg(feature = "models")]
 pub use {aws_sdk_bedrockruntime, aws_sdk_sagemakerruntime};
 pub use {aws_sdk_dynamodb, aws_sdk_sfn, aws_sdk_sqs};

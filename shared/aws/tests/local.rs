@@ -313,3 +313,65 @@ async fn a_halted_venues_orders_are_held_in_dynamodb_and_released_once() {
     assert!(views.trades.iter().all(|t| t.state == TradeState::Held));
     assert_eq!(views.trades.len(), s.held_orders("XNAS").await.unwrap().len());
 }
+
+#[tokio::test]
+async fn an_operators_verdict_waits_in_the_dynamodb_outbox_when_there_is_no_training_store() {
+    use ballast_flow::anomaly::Outboxed;
+    use ballast_flow::anomaly::{AnomalyDecision, DecisionLog};
+    use ballast_flow::health::{Action, AnomalyLabel, Override, VerdictRequest};
+    use ballast_flow::memory::MemoryStore;
+
+    let l = local(0, &["ARCX", "BATS"]).await;
+    // The venues function deployed without the models: the outbox alone.
+    let verdicts = Outboxed { outbox: &l.store, training: &None::<MemoryStore> };
+    let halt = |m: i64| Override {
+        status: ballast_core::VenueStatus::Halted,
+        by: "ops-jlee".into(),
+        reason: "ARCX notice".into(),
+        at: now() + chrono::TimeDelta::minutes(m),
+    };
+    let act = |o: Override| {
+        let (l, verdicts) = (&l, &verdicts);
+        async move {
+            let change = Some((o, VerdictRequest::Derived));
+            ballast_flow::override_venue(
+                &l.store,
+                &l.gateway,
+                &l.store,
+                verdicts,
+                &l.reference,
+                l.trade_date,
+                "ARCX",
+                change,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let first = act(halt(0)).await;
+    // The same request again (a client retry at the same instant) keeps one row; a later one adds one.
+    act(halt(0)).await;
+    act(halt(1)).await;
+    let docs = l.store.outbox_verdicts(now().date_naive()).await.unwrap();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(Some(&docs[0]), first.verdict.as_ref());
+    assert_eq!((docs[0].label, docs[0].operator_id.as_str()), (AnomalyLabel::FalseNegative, "ops-jlee"));
+    assert_eq!(docs[1].at, now() + chrono::TimeDelta::minutes(1));
+    assert!(l.store.outbox_verdicts(now().date_naive().succ_opt().unwrap()).await.unwrap().is_empty());
+    // The decisions' outbox reads back the same way, for the drain.
+    let decision = |m: i64| AnomalyDecision {
+        venue: "ARCX".into(),
+        window_start: now() + chrono::TimeDelta::minutes(m),
+        features: [("reject_rate".to_string(), 0.4)].into(),
+        score: 3.0,
+        threshold: 2.5,
+        grade: 0.3,
+        from: ballast_core::VenueStatus::Healthy,
+        to: ballast_core::VenueStatus::Degraded,
+        action: Action::Degrade,
+        model: "rcf-test".into(),
+    };
+    let decisions = vec![decision(0), decision(1)];
+    l.store.record(&decisions).await.unwrap();
+    assert_eq!(l.store.outbox_decisions(now().date_naive()).await.unwrap(), decisions);
+}

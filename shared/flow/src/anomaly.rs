@@ -17,7 +17,7 @@ use ballast_refcache::{ReferenceCache, ReferenceSource};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::health::{Action, HealthPolicy, Transition, VenueHealth, Verdict};
+use crate::health::{Action, HealthPolicy, OperatorVerdict, Transition, VenueHealth, Verdict};
 use crate::ports::{OrderGateway, OrderStore, PortResult, ReadModel, VenueHealthStore};
 use crate::service::{release_held_orders, ReleaseReport, StepError};
 
@@ -71,6 +71,21 @@ pub struct Score {
 /// Where decisions go for the next training run (Aurora in AWS).
 pub trait DecisionLog: Send + Sync {
     fn record(&self, decisions: &[AnomalyDecision]) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// Where operators' verdicts on the detector go for the next training run (Aurora in AWS).
+pub trait VerdictLog: Send + Sync {
+    fn record_verdict(&self, verdict: &OperatorVerdict) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// No training store (a deployment without the models): the outbox alone keeps verdicts.
+impl<L: VerdictLog> VerdictLog for Option<L> {
+    async fn record_verdict(&self, verdict: &OperatorVerdict) -> PortResult<()> {
+        match self {
+            Some(log) => log.record_verdict(verdict).await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// One scored window and what it did to its venue.
@@ -320,21 +335,41 @@ pub fn parse_telemetry(body: &str, received_at: DateTime<Utc>) -> Result<Vec<Tel
         .collect())
 }
 
-/// Decisions written to an outbox first (must succeed: the batch is retried otherwise),
-/// then to the training store. A training store that is down costs no decision: it stays
-/// in the outbox (kept 30 days in DynamoDB) and the failure is logged.
+/// Decisions and operators' verdicts written to an outbox first (must succeed: the batch
+/// or the request is retried otherwise), then to the training store. A training store that
+/// is down costs nothing: the rows stay in the outbox (kept 30 days in DynamoDB, drained by
+/// `ballast-aurora import`) and the failure is logged.
 pub struct Outboxed<'a, A, B> {
     pub outbox: &'a A,
     pub training: &'a B,
 }
 
+/// The outbox write, then (only once it succeeded) the training store's, whose failure is
+/// logged and swallowed.
+async fn outbox_first<T: Future<Output = PortResult<()>>>(
+    what: &'static str,
+    rows: usize,
+    outbox: impl Future<Output = PortResult<()>>,
+    training: impl FnOnce() -> T,
+) -> PortResult<()> {
+    outbox.await?;
+    if let Err(e) = training().await {
+        tracing::warn!(what, rows, error = %e, "kept in the outbox only: the training store failed");
+    }
+    Ok(())
+}
+
 impl<A: DecisionLog, B: DecisionLog> DecisionLog for Outboxed<'_, A, B> {
     async fn record(&self, decisions: &[AnomalyDecision]) -> PortResult<()> {
-        self.outbox.record(decisions).await?;
-        if let Err(e) = self.training.record(decisions).await {
-            tracing::warn!(decisions = decisions.len(), error = %e, "anomaly decisions kept in the outbox only: the training store failed");
-        }
-        Ok(())
+        let outbox = self.outbox.record(decisions);
+        outbox_first("anomaly decisions", decisions.len(), outbox, || self.training.record(decisions)).await
+    }
+}
+
+impl<A: VerdictLog, B: VerdictLog> VerdictLog for Outboxed<'_, A, B> {
+    async fn record_verdict(&self, verdict: &OperatorVerdict) -> PortResult<()> {
+        let outbox = self.outbox.record_verdict(verdict);
+        outbox_first("operator verdict", 1, outbox, || self.training.record_verdict(verdict)).await
     }
 }
 

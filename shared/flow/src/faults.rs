@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ballast_core::Account;
 use chrono::{DateTime, Utc};
 
-use crate::health::VenueHealth;
+use crate::anomaly::{AnomalyDecision, DecisionLog, VerdictLog};
+use crate::health::{OperatorVerdict, VenueHealth};
 use crate::model::{
     AccountTrades, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job, JobStatus, JobView, Order,
     OrderMessage, TradeFilter, TradePage, TradeView,
@@ -186,6 +187,18 @@ impl<P: VenueHealthStore> VenueHealthStore for Faulty<P> {
     }
     async fn put_venue_health(&self, health: &VenueHealth) -> PortResult<bool> {
         write!(self, "put_venue_health", self.inner.put_venue_health(health))
+    }
+}
+
+impl<P: DecisionLog> DecisionLog for Faulty<P> {
+    async fn record(&self, decisions: &[AnomalyDecision]) -> PortResult<()> {
+        write!(self, "record_decisions", self.inner.record(decisions))
+    }
+}
+
+impl<P: VerdictLog> VerdictLog for Faulty<P> {
+    async fn record_verdict(&self, verdict: &OperatorVerdict) -> PortResult<()> {
+        write!(self, "record_verdict", self.inner.record_verdict(verdict))
     }
 }
 

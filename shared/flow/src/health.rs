@@ -219,6 +219,79 @@ pub fn route(
     }
 }
 
+/// An operator's verdict on the detector: the anomaly model's label for the next training run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyLabel {
+    /// The venue was in trouble: the model was right to degrade or halt it.
+    TruePositive,
+    /// The operator lifted a degradation or halt the model imposed.
+    FalsePositive,
+    /// The operator halted a venue the model still saw as healthy.
+    FalseNegative,
+}
+
+impl AnomalyLabel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyLabel::TruePositive => "true_positive",
+            AnomalyLabel::FalsePositive => "false_positive",
+            AnomalyLabel::FalseNegative => "false_negative",
+        }
+    }
+
+    /// Whether the window is a real anomaly (kept out of the detector's training data).
+    pub fn is_anomaly(self) -> bool {
+        matches!(self, AnomalyLabel::TruePositive | AnomalyLabel::FalseNegative)
+    }
+
+    /// What an operator setting `operator` on a venue the detector sees as `detected` says
+    /// of the model: resuming a venue it degraded or halted is a false positive, keeping
+    /// one degraded or halted confirms it, stopping one it saw as healthy is a miss.
+    /// Healthy over healthy says nothing.
+    pub fn of_override(detected: VenueStatus, operator: VenueStatus) -> Option<AnomalyLabel> {
+        match (detected, operator) {
+            (VenueStatus::Healthy, VenueStatus::Healthy) => None,
+            (VenueStatus::Healthy, _) => Some(AnomalyLabel::FalseNegative),
+            (_, VenueStatus::Healthy) => Some(AnomalyLabel::FalsePositive),
+            (_, _) => Some(AnomalyLabel::TruePositive),
+        }
+    }
+}
+
+/// An operator's action on a venue as a verdict on the detector's decision behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorVerdict {
+    pub venue: String,
+    /// When the operator acted: the verdict labels the latest decision at or before it.
+    pub at: DateTime<Utc>,
+    pub label: AnomalyLabel,
+    pub operator_id: String,
+    pub reason: Option<String>,
+}
+
+/// What an override says of the detector (`"verdict"` in the request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictRequest {
+    /// No `"verdict"`: from the detector's status and the operator's ([`AnomalyLabel::of_override`]).
+    Derived,
+    /// `"none"`: the action says nothing about the model (maintenance, a venue notice).
+    NotAVerdict,
+    Label(AnomalyLabel),
+}
+
+impl VerdictRequest {
+    /// The label this request puts on the detector, given what it detected and what the
+    /// operator set.
+    pub fn label(self, detected: VenueStatus, operator: VenueStatus) -> Option<AnomalyLabel> {
+        match self {
+            VerdictRequest::Derived => AnomalyLabel::of_override(detected, operator),
+            VerdictRequest::NotAVerdict => None,
+            VerdictRequest::Label(l) => Some(l),
+        }
+    }
+}
+
 /// What an operator asks of a venue (`PUT /venues/{venue}/override`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -226,18 +299,34 @@ pub struct OverrideRequest {
     pub status: String,
     pub by: String,
     pub reason: String,
+    /// `true_positive`, `false_positive`, `false_negative` or `none`; absent: derived.
+    #[serde(default)]
+    pub verdict: Option<String>,
 }
 
 impl OverrideRequest {
-    /// The override it asks for, or why it cannot be one.
-    pub fn parse(body: &[u8], at: DateTime<Utc>) -> Result<Override, crate::ApiError> {
+    /// The override it asks for and what it says of the detector, or why it cannot be one.
+    pub fn parse(body: &[u8], at: DateTime<Utc>) -> Result<(Override, VerdictRequest), crate::ApiError> {
         use crate::ApiError;
         let r: OverrideRequest = serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request(
                 "INVALID_OVERRIDE",
-                format!("the body must be {{\"status\", \"by\", \"reason\"}}: {e}"),
+                format!("the body must be {{\"status\", \"by\", \"reason\"[, \"verdict\"]}}: {e}"),
             )
         })?;
+        let verdict = match r.verdict.as_deref() {
+            None => VerdictRequest::Derived,
+            Some("none") => VerdictRequest::NotAVerdict,
+            Some("true_positive") => VerdictRequest::Label(AnomalyLabel::TruePositive),
+            Some("false_positive") => VerdictRequest::Label(AnomalyLabel::FalsePositive),
+            Some("false_negative") => VerdictRequest::Label(AnomalyLabel::FalseNegative),
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "INVALID_VERDICT",
+                    format!("verdict {other:?} is not one of true_positive, false_positive, false_negative, none"),
+                ))
+            }
+        };
         let status = match r.status.as_str() {
             "healthy" => VenueStatus::Healthy,
             "degraded" => VenueStatus::Degraded,
@@ -257,7 +346,7 @@ impl OverrideRequest {
                 ));
             }
         }
-        Ok(Override { status, by: r.by.trim().to_string(), reason: r.reason.trim().to_string(), at })
+        Ok((Override { status, by: r.by.trim().to_string(), reason: r.reason.trim().to_string(), at }, verdict))
     }
 }
 
@@ -328,6 +417,28 @@ mod tests {
         assert_eq!(run(&mut h, &[0.0; 6]), [X; 6]);
         assert_eq!(h.detected, H);
         assert_eq!(h.set_override(None).to, H);
+    }
+
+    #[test]
+    fn an_override_says_what_the_operator_thinks_of_the_detector_unless_told_otherwise() {
+        let body = |extra: &str| format!(r#"{{"status": "healthy", "by": "ops-7", "reason": "venue fine"{extra}}}"#);
+        let (o, v) = OverrideRequest::parse(body("").as_bytes(), at(0)).unwrap();
+        assert_eq!((o.status, v), (H, VerdictRequest::Derived));
+        // Resuming what the detector stopped, keeping it stopped, stopping what it missed.
+        assert_eq!(v.label(X, H), Some(AnomalyLabel::FalsePositive));
+        assert_eq!(v.label(D, H), Some(AnomalyLabel::FalsePositive));
+        assert_eq!(v.label(D, X), Some(AnomalyLabel::TruePositive));
+        assert_eq!(v.label(H, X), Some(AnomalyLabel::FalseNegative));
+        assert_eq!(v.label(H, H), None);
+        // An explicit verdict wins; "none" is a maintenance halt, not a judgement.
+        let (_, v) = OverrideRequest::parse(body(r#", "verdict": "none""#).as_bytes(), at(0)).unwrap();
+        assert_eq!(v.label(H, X), None);
+        let (_, v) = OverrideRequest::parse(body(r#", "verdict": "true_positive""#).as_bytes(), at(0)).unwrap();
+        assert_eq!(v.label(X, H), Some(AnomalyLabel::TruePositive));
+        let e = OverrideRequest::parse(body(r#", "verdict": "maybe""#).as_bytes(), at(0)).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "INVALID_VERDICT"));
+        let e = OverrideRequest::parse(body(r#", "verdict": 3"#).as_bytes(), at(0)).unwrap_err();
+        assert_eq!(e.code, "INVALID_OVERRIDE");
     }
 
     #[test]

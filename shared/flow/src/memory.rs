@@ -7,8 +7,8 @@ use std::sync::{Mutex, MutexGuard};
 use ballast_core::Account;
 use chrono::{DateTime, Utc};
 
-use crate::anomaly::{AnomalyDecision, DecisionLog, TelemetryStore, VenueTelemetry};
-use crate::health::VenueHealth;
+use crate::anomaly::{AnomalyDecision, DecisionLog, TelemetryStore, VenueTelemetry, VerdictLog};
+use crate::health::{OperatorVerdict, VenueHealth};
 use crate::model::{
     AccountTrades, BatchCounts, BatchFailure, BatchManifest, BatchStatus, BatchSummary, ExecutionReport, Job,
     JobStatus, JobView, Order, OrderMessage, OrderState, TradeFilter, TradePage, TradeState, TradeView,
@@ -34,6 +34,7 @@ struct State {
     venues: BTreeMap<String, VenueHealth>,
     telemetry: BTreeMap<String, VenueTelemetry>,
     decisions: Vec<AnomalyDecision>,
+    verdicts: Vec<OperatorVerdict>,
 }
 
 /// Every store port over one in-process state.
@@ -60,6 +61,11 @@ impl MemoryStore {
     /// Every anomaly decision recorded, oldest first.
     pub fn decisions(&self) -> Vec<AnomalyDecision> {
         self.lock().decisions.clone()
+    }
+
+    /// Operators' verdicts recorded so far, in order.
+    pub fn verdicts(&self) -> Vec<OperatorVerdict> {
+        self.lock().verdicts.clone()
     }
 }
 
@@ -266,6 +272,13 @@ impl TelemetryStore for MemoryStore {
 impl DecisionLog for MemoryStore {
     async fn record(&self, decisions: &[AnomalyDecision]) -> PortResult<()> {
         self.lock().decisions.extend_from_slice(decisions);
+        Ok(())
+    }
+}
+
+impl VerdictLog for MemoryStore {
+    async fn record_verdict(&self, verdict: &OperatorVerdict) -> PortResult<()> {
+        self.lock().verdicts.push(verdict.clone());
         Ok(())
     }
 }

@@ -748,21 +748,29 @@ pub struct OverrideOutcome {
     pub transition: crate::health::Transition,
     /// Held orders sent when the venue is no longer halted.
     pub release: Option<ReleaseReport>,
+    /// What the override said of the detector, recorded for the next training run.
+    pub verdict: Option<crate::health::OperatorVerdict>,
 }
 
 /// Sets (`Some`) or lifts (`None`) an operator's override of a venue's health; when the
-/// venue is no longer halted, its held orders go out.
+/// venue is no longer halted, its held orders go out. An override that says something of
+/// the detector (`verdict`: derived from the detector's status and the operator's unless
+/// the request says) is recorded in `verdicts` as the label of the decision behind it;
+/// when that write fails the override stands and the caller is asked to send it again
+/// (a repeat changes nothing but the verdict's time).
 #[allow(clippy::too_many_arguments)]
 pub async fn override_venue<S: ReferenceSource>(
     orders: &(impl OrderStore + VenueHealthStore),
     gateway: &impl OrderGateway,
     views: &impl ReadModel,
+    verdicts: &impl crate::anomaly::VerdictLog,
     reference: &ReferenceCache<S>,
     trade_date: NaiveDate,
     venue: &str,
-    change: Option<crate::health::Override>,
+    change: Option<(crate::health::Override, crate::health::VerdictRequest)>,
 ) -> Result<OverrideOutcome, ApiError> {
-    use crate::health::{valid_venue, VenueHealth};
+    use crate::health::{valid_venue, OperatorVerdict, VenueHealth};
+    let (change, asked) = change.unzip();
     if !valid_venue(venue) {
         return Err(ApiError::bad_request("INVALID_VENUE", format!("{venue:?} is not a market center id")));
     }
@@ -783,7 +791,26 @@ pub async fn override_venue<S: ReferenceSource>(
         } else {
             None
         };
-        return Ok(OverrideOutcome { health, transition, release });
+        let verdict = change.as_ref().zip(asked).and_then(|(o, asked)| {
+            let label = asked.label(health.detected, o.status)?;
+            Some(OperatorVerdict {
+                venue: venue.to_string(),
+                at: o.at,
+                label,
+                operator_id: o.by.clone(),
+                reason: Some(o.reason.clone()),
+            })
+        });
+        if let Some(v) = &verdict {
+            verdicts.record_verdict(v).await.map_err(|e| {
+                ApiError::new(
+                    503,
+                    "UNAVAILABLE",
+                    format!("the override of {venue} stands but the verdict was not recorded ({e}); send it again"),
+                )
+            })?;
+        }
+        return Ok(OverrideOutcome { health, transition, release, verdict });
     }
     Err(ApiError::new(503, "UNAVAILABLE", format!("the health of {venue} kept changing; try again")))
 }

@@ -154,14 +154,16 @@ pub async fn get_rebalance(req: &Request, views: &impl ReadModel) -> Response<Bo
 }
 
 /// `GET /venues` (every market center's health), `PUT /venues/{venue}/override` (an
-/// operator sets its status: `{"status", "by", "reason"}`) and `DELETE
+/// operator sets its status: `{"status", "by", "reason"[, "verdict"]}`) and `DELETE
 /// /venues/{venue}/override` (the detector decides again). Lifting a halt releases the
-/// orders held for the venue.
+/// orders held for the venue; what an override says of the detector goes to `verdicts`.
+#[allow(clippy::too_many_arguments)]
 pub async fn venues<S: ballast_refcache::ReferenceSource>(
     req: &Request,
     store: &(impl ballast_flow::ports::OrderStore + ballast_flow::ports::VenueHealthStore),
     gateway: &impl ballast_flow::ports::OrderGateway,
     views: &impl ReadModel,
+    verdicts: &impl ballast_flow::anomaly::VerdictLog,
     reference: &ballast_refcache::ReferenceCache<S>,
     now: DateTime<Utc>,
     trade_date: NaiveDate,
@@ -183,7 +185,9 @@ pub async fn venues<S: ballast_refcache::ReferenceSource>(
                 Method::DELETE => None,
                 _ => return method_not_allowed("PUT, DELETE"),
             };
-            match ballast_flow::override_venue(store, gateway, views, reference, trade_date, venue, change).await {
+            match ballast_flow::override_venue(store, gateway, views, verdicts, reference, trade_date, venue, change)
+                .await
+            {
                 Ok(outcome) => json(200, &outcome),
                 Err(e) => error(&e),
             }

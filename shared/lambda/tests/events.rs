@@ -137,7 +137,8 @@ async fn an_operator_halts_a_venue_and_lifting_it_releases_the_held_orders() {
     let call = |path: &'static str| {
         let p = &p;
         async move {
-            api::venues(&request(path), &p.store, &p.queues, &p.store, &p.reference, chrono::Utc::now(), date).await
+            let s = &p.store;
+            api::venues(&request(path), s, &p.queues, s, s, &p.reference, chrono::Utc::now(), date).await
         }
     };
     let r = call("venues/put-override-halt.json").await;
@@ -147,6 +148,10 @@ async fn an_operator_halts_a_venue_and_lifting_it_releases_the_held_orders() {
         (b["transition"]["to"].as_str(), b["health"]["override_"]["by"].as_str()),
         (Some("halted"), Some("ops-jlee"))
     );
+    // The detector saw ARCX as healthy: the operator's halt says it missed something.
+    let verdicts: Vec<_> = s.verdicts().iter().map(|v| (v.label.as_str(), v.operator_id.clone())).collect();
+    assert_eq!(verdicts, [("false_negative", "ops-jlee".to_string())]);
+    assert_eq!(b["verdict"]["label"], "false_negative");
     let listed = body(&call("venues/get-venues.json").await);
     assert_eq!(listed["venues"][0]["venue"], "ARCX");
     // A job while ARCX is halted by the operator, for clients who direct their own routing:
@@ -177,6 +182,11 @@ async fn an_operator_halts_a_venue_and_lifting_it_releases_the_held_orders() {
     assert_eq!((r.status().as_u16(), b["transition"]["to"].as_str()), (200, Some("healthy")));
     assert_eq!(b["release"]["released"].as_u64(), Some(held as u64));
     assert!(s.job_orders(&job).await.unwrap().iter().all(|o| o.state != ballast_flow::OrderState::Held));
+    assert_eq!(s.verdicts().len(), 1, "lifting an override is no verdict");
+    // An operator resumes ARCX and says the detector was wrong, in so many words.
+    let r = call("venues/put-override-resume.json").await;
+    assert_eq!((r.status().as_u16(), body(&r)["verdict"]["label"].as_str()), (200, Some("false_positive")));
+    assert_eq!(s.verdicts().last().map(|v| v.label), Some(ballast_flow::health::AnomalyLabel::FalsePositive));
 }
 
 /// The nightly ETF run's task events and the review API's events, in the order a night
