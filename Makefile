@@ -78,12 +78,12 @@ NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 test: services services-check cdk-deps
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace
-	cargo test --doc -p ballast-ml -p ballast-synth
+	cargo test --doc --workspace
 else
 	cargo test --workspace
 endif
 	$(MAKE) --no-print-directory cdk-test
-	cargo build $(addprefix -p ,$(FUNCTIONS))
+	cargo build --workspace --tests $(addprefix --bin ,$(FUNCTIONS))
 	scripts/lambda-smoke.sh
 	$(MAKE) --no-print-directory run ACCOUNTS=5000 FLOW_ACCOUNTS=1000 OUT=target/smoke-run
 

@@ -11,6 +11,11 @@ env_file=.local/lambda.env
 log=.local/log/lambda-watch.log
 mkdir -p .local/log
 
+# The helpers below are built as the test build resolved the workspace (the same features),
+# so the dependencies it built are reused instead of compiled again.
+cargo build --quiet --workspace --tests --bin ballast-model-server --bin ballast-local
+bin_dir="${CARGO_TARGET_DIR:-target}/debug"
+
 # The ETF classifier's endpoint: the model container's `train` on the bundled ETFs
 # (hyperparameter kind etf-som), then `serve` on a port of its own.
 model_port="${MODEL_PORT:-9180}"
@@ -18,14 +23,14 @@ etf_input=.local/models/etf-input etf_model=.local/models/etf
 mkdir -p "$etf_input/data/train" "$etf_input/config" "$etf_model"
 cp shared/ml/data/etfs/etfs_us_arca.csv "$etf_input/data/train/"
 echo '{"kind": "etf-som"}' >"$etf_input/config/hyperparameters.json"
-cargo run --quiet -p ballast-model-server -- train --input-dir "$etf_input" --model-dir "$etf_model"
-cargo run --quiet -p ballast-model-server -- serve --port "$model_port" --model "ballast-etf=$etf_model" >.local/log/model-server.log 2>&1 &
+"$bin_dir/ballast-model-server" train --input-dir "$etf_input" --model-dir "$etf_model"
+"$bin_dir/ballast-model-server" serve --port "$model_port" --model "ballast-etf=$etf_model" >.local/log/model-server.log 2>&1 &
 model_pid=$!
 export BALLAST_SAGEMAKER_ENDPOINT="http://127.0.0.1:$model_port"
 
 # Tables, queues and state machine of their own, so every run starts from nothing.
 export BALLAST_TABLE="smoke-$(date +%s)-$$" BALLAST_VIEWS_TABLE="smoke-$(date +%s)-$$-views"
-cargo run --quiet -p ballast-tests --bin ballast-local -- setup --accounts 20 --prefix "$BALLAST_TABLE" --env-file "$env_file"
+"$bin_dir/ballast-local" setup --accounts 20 --prefix "$BALLAST_TABLE" --env-file "$env_file"
 cargo lambda watch --invoke-port "$port" --env-file "$env_file" >"$log" 2>&1 &
 watch_pid=$!
 trap 'kill "$watch_pid" "$model_pid" 2>/dev/null; wait "$watch_pid" "$model_pid" 2>/dev/null || true' EXIT

@@ -244,7 +244,9 @@ fn ballast_binary() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
-    build.current_dir(workspace).args(["build", "--quiet", "-p", "ballast-embedded", "--bin", "ballast"]);
+    // The whole workspace with its tests, as the test build resolved it: the same features,
+    // so the dependencies already built are reused and only the binary is compiled.
+    build.current_dir(workspace).args(["build", "--quiet", "--workspace", "--tests", "--bin", "ballast"]);
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
     }
