@@ -135,7 +135,12 @@ impl Featurizer {
     /// The dense vector the map sees: the sparse features through a seeded ±1 projection,
     /// L2-normalised (all zeros for a record with no text at all).
     pub fn embed(&self, record: &EtfRecord) -> Vec<f32> {
-        project(&self.sparse(record), self.config.dims, self.config.seed)
+        self.dense(&self.sparse(record))
+    }
+
+    /// The dense vector of features already made by [`Featurizer::sparse`].
+    pub fn dense(&self, sparse: &[(u64, f32)]) -> Vec<f32> {
+        project(sparse, self.config.dims, self.config.seed)
     }
 }
 

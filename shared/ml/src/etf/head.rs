@@ -73,12 +73,7 @@ impl LabelHead {
         // A canonical order (label, then features), so the order the examples come in never
         // changes a rounding and the fitted weights are a function of the set alone.
         let mut examples: Vec<Example> = examples.to_vec();
-        examples.sort_by(|(xa, ya), (xb, yb)| {
-            ya.cmp(yb).then_with(|| {
-                let key = |x: &[(u64, f32)]| x.iter().map(|&(h, v)| (h, v.to_bits())).collect::<Vec<_>>();
-                key(xa).cmp(&key(xb))
-            })
-        });
+        examples.sort_by_cached_key(|(x, y)| (*y, x.iter().map(|&(h, v)| (h, v.to_bits())).collect::<Vec<_>>()));
         let rows: Vec<Vec<(u32, f32)>> = examples
             .iter()
             .map(|(x, _)| x.iter().filter_map(|(h, v)| lookup.get(h).map(|&c| (c, *v))).collect())

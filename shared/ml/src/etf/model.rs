@@ -279,7 +279,8 @@ impl EtfModel {
     /// each node from the labelled records on it and its grid neighbours.
     pub fn fit(records: &[EtfRecord], config: &EtfModelConfig) -> EtfModel {
         let featurizer = Featurizer::fit(records, &config.features);
-        let vectors: Vec<Vec<f32>> = records.iter().map(|r| featurizer.embed(r)).collect();
+        let sparse: Vec<Vec<(u64, f32)>> = records.iter().map(|r| featurizer.sparse(r)).collect();
+        let vectors: Vec<Vec<f32>> = sparse.iter().map(|x| featurizer.dense(x)).collect();
         let mut som_config = config.som.clone();
         if som_config.width == 0 || som_config.height == 0 {
             let nodes = ((records.len() as f32 * config.nodes_per_record).round() as usize).max(4);
@@ -316,17 +317,12 @@ impl EtfModel {
             .collect();
 
         let members: Vec<Member> = if config.member_k > 0 {
-            records
-                .iter()
+            sparse
+                .into_iter()
                 .zip(&best)
                 .zip(group_of.iter().zip(&category_of))
                 .filter(|(_, (g, c))| g.is_some() || c.is_some())
-                .map(|((r, &b), (&group, &category))| Member {
-                    node: b as u32,
-                    group,
-                    category,
-                    features: featurizer.sparse(r),
-                })
+                .map(|((features, &b), (&group, &category))| Member { node: b as u32, group, category, features })
                 .collect()
         } else {
             Vec::new()
@@ -375,7 +371,8 @@ impl EtfModel {
     pub fn classify(&self, record: &EtfRecord) -> EtfClassification {
         let (flags, evidence) = detect(record);
         let mut issues = record.input_issues();
-        let x = self.featurizer.embed(record);
+        let features = self.featurizer.sparse(record);
+        let x = self.featurizer.dense(&features);
         let som = self.map.som();
         let near = som.nearest(&x, self.config.vote_nodes.max(1));
         let weights: Vec<(usize, f32)> =
@@ -384,7 +381,7 @@ impl EtfModel {
         let ((group, confidence), (category, category_confidence)) = if no_text {
             ((None, 0.0), (None, 0.0))
         } else if self.config.member_k > 0 && !self.members.is_empty() {
-            self.member_vote(&self.featurizer.sparse(record), &near)
+            self.member_vote(&features, &near)
         } else {
             (
                 self.vote(&self.node_groups, &self.groups, &weights),
